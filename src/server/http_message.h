@@ -1,0 +1,39 @@
+// Transport-neutral request and response seen by handlers (thin handlers never touch Beast).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fleetpki::server {
+
+struct Request {
+  std::string method;                            // "GET", "POST", …
+  std::string target;                            // raw target: path + query
+  std::string path;                              // percent-decoded path, no query
+  std::map<std::string, std::string> query;      // decoded query parameters (last one wins)
+  std::map<std::string, std::string> headers;    // field names lower-cased
+  std::string body;
+  std::map<std::string, std::string> path_params;  // filled by the Router from "{name}" segments
+  std::string request_id;                        // random, echoed as X-Request-Id
+  std::string remote_address;
+  bool tls = false;
+
+  /// Header value by lower-case name.
+  std::optional<std::string> header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    if (it == headers.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+}  // namespace fleetpki::server

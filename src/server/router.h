@@ -1,0 +1,41 @@
+// Method + path-pattern routing: "/api/v1/tenants/{tenant}/certificates/{serial}".
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "server/http_message.h"
+
+namespace fleetpki::server {
+
+using Handler = std::function<Response(Request&)>;
+
+struct RouteInfo {
+  std::string method;
+  std::string pattern;
+};
+
+class Router final {
+ public:
+  /// Registers a handler. A "{name}" segment matches one non-empty path segment and is stored in
+  /// Request::path_params[name].
+  void add(std::string method, std::string pattern, Handler handler);
+
+  /// Calls the matching handler. No path match → 404 problem; path matches but not the method →
+  /// 405 problem with an Allow header. Exceptions from handlers become 500 problems.
+  Response dispatch(Request& request) const;
+
+  std::vector<RouteInfo> routes() const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+}  // namespace fleetpki::server

@@ -1,0 +1,41 @@
+// Group commit: concurrent writers' units of work share one transaction (and one fsync).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "store/store.h"
+
+namespace fleetpki::store {
+
+/// Batches units of work submitted from many threads into one Store::write. submit() returns only
+/// after the unit's transaction has committed (or failed). When a batch fails, its units are
+/// retried one by one so that one bad unit never fails the others.
+class GroupCommitter final {
+ public:
+  explicit GroupCommitter(Store& store, std::size_t max_batch = 256);
+  ~GroupCommitter();
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  Status submit(std::function<Status(Transaction&)> work);
+
+ private:
+  struct Pending;
+  void run();
+
+  Store& store_;
+  std::size_t max_batch_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::shared_ptr<Pending>> queue_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace fleetpki::store
