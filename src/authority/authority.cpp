@@ -1,0 +1,401 @@
+#include "authority/authority.h"
+
+#include <openssl/rand.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "authority/ca_factory.h"
+#include "authority/default_profiles.h"
+#include "authority/issuance_policy.h"
+#include "pki/asn1_time.h"
+#include "pki/csr.h"
+#include "pki/extensions.h"
+#include "pki/pem.h"
+#include "pki/public_key.h"
+#include "pki/serial_number.h"
+
+namespace fleetpki::authority {
+namespace {
+
+constexpr int kMaxSerialAttempts = 4;
+// RFC 5280 leaves clock skew to the CA; five minutes covers devices with drifting clocks.
+constexpr auto kBackdate = std::chrono::minutes(5);
+
+store::AuditEvent audit_event(const Principal& who, std::optional<std::int64_t> tenant_id,
+                              std::string action, std::string object, const CallContext& call,
+                              const nlohmann::json& details, std::int64_t now) {
+  store::AuditEvent e;
+  e.tenant_id = tenant_id;
+  e.actor = who.id;
+  e.action = std::move(action);
+  e.object = std::move(object);
+  e.request_id = call.request_id;
+  e.details_json = details.dump();
+  e.at = now;
+  return e;
+}
+
+Result<std::string> random_suffix() {
+  Bytes b(4);
+  if (::RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) return fail(Errc::Internal, "random generator failed");
+  return to_hex(b);
+}
+
+Status refuse_unless_platform_admin(const Principal& who) {
+  if (who.tenant_id || who.role != Role::Admin) {
+    return fail(Errc::PermissionDenied, "only a platform administrator may do this");
+  }
+  return ok();
+}
+
+}  // namespace
+
+bool is_valid_tenant_name(std::string_view name) {
+  if (name.empty() || name.size() > 63) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && !(c == '-' && i > 0)) return false;
+  }
+  return true;
+}
+
+Authority::Authority(AuthorityDeps deps, AuthorityOptions options)
+    : deps_(deps), options_(std::move(options)), committer_(deps.store) {}
+
+Authority::~Authority() = default;
+
+Result<std::unique_ptr<Authority>> Authority::create(AuthorityDeps deps, AuthorityOptions options) {
+  while (!options.public_base_url.empty() && options.public_base_url.back() == '/') {
+    options.public_base_url.pop_back();
+  }
+  if (options.public_base_url.rfind("http://", 0) != 0 && options.public_base_url.rfind("https://", 0) != 0) {
+    return fail(Errc::InvalidArgument, "public URL must start with http:// or https://");
+  }
+  return std::unique_ptr<Authority>(new Authority(deps, std::move(options)));
+}
+
+std::string Authority::certificate_pem(const store::CertificateRecord& record) {
+  return pki::pem_encode(record.der, "CERTIFICATE");
+}
+
+// ---- tenants ---------------------------------------------------------------------------------
+
+Status Authority::create_tenant(const Principal& who, std::string_view name, const CallContext& call) {
+  FLEETPKI_RETURN_IF_ERROR(refuse_unless_platform_admin(who));
+  if (!is_valid_tenant_name(name)) {
+    return fail(Errc::InvalidArgument, "tenant names are 1..63 characters of a-z, 0-9 and '-'");
+  }
+  FLEETPKI_TRY(auto existing, deps_.store.find_tenant(name));
+  if (existing) return fail(Errc::AlreadyExists, "tenant '" + std::string(name) + "' already exists");
+
+  const std::string tenant(name);
+  FLEETPKI_TRY(std::string suffix, random_suffix());
+  FLEETPKI_TRY(std::string root_ref, deps_.vault.generate(keys::KeyAlgorithm::EcP384, tenant + "-root-" + suffix));
+  FLEETPKI_TRY(std::string issuing_ref, deps_.vault.generate(keys::KeyAlgorithm::EcP256, tenant + "-issuing-" + suffix));
+  FLEETPKI_TRY(std::string mfg_ref, deps_.vault.generate(keys::KeyAlgorithm::EcP256, tenant + "-manufacturing-" + suffix));
+  FLEETPKI_TRY(auto root_key, deps_.vault.open_signer(root_ref));
+  FLEETPKI_TRY(auto issuing_key, deps_.vault.open_signer(issuing_ref));
+  FLEETPKI_TRY(auto mfg_key, deps_.vault.open_signer(mfg_ref));
+
+  const std::string org = "fleetpki tenant " + tenant;
+  FLEETPKI_TRY(auto root, make_root_certificate(deps_.crypto, deps_.clock, *root_key,
+                                                {.common_name = "fleetpki " + tenant + " Root CA (development)",
+                                                 .organization = org, .validity_days = 20 * 365, .path_len = std::nullopt}));
+  FLEETPKI_TRY(auto issuing, make_intermediate_certificate(deps_.crypto, deps_.clock, root, *root_key, *issuing_key,
+                                                           {.common_name = "fleetpki " + tenant + " Issuing CA",
+                                                            .organization = org, .validity_days = 10 * 365, .path_len = 0}));
+  FLEETPKI_TRY(auto mfg, make_intermediate_certificate(deps_.crypto, deps_.clock, root, *root_key, *mfg_key,
+                                                       {.common_name = "fleetpki " + tenant + " Manufacturing CA",
+                                                        .organization = org, .validity_days = 10 * 365, .path_len = 0}));
+  const std::int64_t now = to_unix(deps_.clock.now());
+  return deps_.store.write([&](store::Transaction& tx) -> Status {
+    FLEETPKI_TRY(auto t, tx.insert_tenant(tenant, now));
+    store::CaRecord ca;
+    ca.tenant_id = t.id;
+    ca.created_at = now;
+    ca.name = kRootCa;
+    ca.key_ref = root_ref;
+    ca.certificate_der = root.der();
+    FLEETPKI_TRY(std::int64_t root_id, tx.insert_ca(ca));
+    ca.parent_id = root_id;
+    ca.name = kIssuingCa;
+    ca.key_ref = issuing_ref;
+    ca.certificate_der = issuing.der();
+    FLEETPKI_RETURN_IF_ERROR(tx.insert_ca(ca));
+    ca.name = kManufacturingCa;
+    ca.key_ref = mfg_ref;
+    ca.certificate_der = mfg.der();
+    FLEETPKI_RETURN_IF_ERROR(tx.insert_ca(ca));
+    for (const Profile& p : default_profiles()) {
+      store::ProfileRecord rec;
+      rec.tenant_id = t.id;
+      rec.name = p.name;
+      rec.version = p.version;
+      rec.definition_json = p.to_json();
+      rec.created_at = now;
+      FLEETPKI_RETURN_IF_ERROR(tx.insert_profile(rec));
+    }
+    return tx.append_audit(audit_event(who, t.id, "tenant.create", tenant, call,
+                                       {{"root_ca", root.subject_string()}}, now));
+  });
+}
+
+Result<std::shared_ptr<const TenantRuntime>> Authority::tenant_runtime(std::string_view name) {
+  {
+    std::shared_lock lock(tenants_mutex_);
+    auto it = tenants_.find(name);
+    if (it != tenants_.end()) return it->second;
+  }
+  FLEETPKI_TRY(auto runtime, load_tenant(name));
+  std::unique_lock lock(tenants_mutex_);
+  auto [it, inserted] = tenants_.emplace(std::string(name), runtime);
+  return it->second;
+}
+
+Result<std::shared_ptr<const TenantRuntime>> Authority::load_tenant(std::string_view name) {
+  FLEETPKI_TRY(auto tenant, deps_.store.find_tenant(name));
+  if (!tenant || tenant->disabled) {
+    return fail(Errc::NotFound, "tenant '" + std::string(name) + "' not found");
+  }
+  auto runtime = std::make_shared<TenantRuntime>();
+  runtime->tenant = *tenant;
+
+  FLEETPKI_TRY(auto cas, deps_.store.list_cas(tenant->id));
+  std::sort(cas.begin(), cas.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  std::map<std::int64_t, std::shared_ptr<const CaRuntime>> by_id;
+  for (auto& rec : cas) {
+    auto ca = std::make_shared<CaRuntime>();
+    FLEETPKI_TRY(auto cert, pki::Certificate::from_der(deps_.crypto, rec.certificate_der));
+    ca->certificate = std::make_shared<const pki::Certificate>(std::move(cert));
+    FLEETPKI_TRY(ca->signer, deps_.vault.open_signer(rec.key_ref));
+    ca->chain_pem = ca->certificate->pem();
+    if (rec.parent_id) {
+      auto parent = by_id.find(*rec.parent_id);
+      if (parent == by_id.end()) return fail(Errc::DataLoss, "CA '" + rec.name + "' has a missing parent");
+      ca->chain_pem += parent->second->chain_pem;
+    }
+    ca->record = std::move(rec);
+    by_id[ca->record.id] = ca;
+    runtime->cas[ca->record.name] = ca;
+  }
+
+  FLEETPKI_TRY(auto profiles, deps_.store.list_profiles(tenant->id));
+  std::map<std::string, store::ProfileRecord> in_force;  // highest non-retired version per name
+  for (auto& rec : profiles) {
+    if (rec.retired) continue;
+    auto it = in_force.find(rec.name);
+    if (it == in_force.end() || it->second.version < rec.version) in_force[rec.name] = rec;
+  }
+  const std::string& base = options_.public_base_url;
+  for (auto& [pname, rec] : in_force) {
+    FLEETPKI_TRY(Profile profile, Profile::from_json(rec.definition_json));
+    profile.version = rec.version;
+    auto ca_it = runtime->cas.find(profile.ca);
+    if (ca_it == runtime->cas.end()) {
+      return fail(Errc::DataLoss, "profile '" + pname + "' names the missing CA '" + profile.ca + "'");
+    }
+    const CaRuntime& ca = *ca_it->second;
+    pki::TbsFixedParts fixed;
+    fixed.signature_algorithm = ca.signer->algorithm();
+    fixed.issuer_name_der = ca.certificate->subject_der();
+    fixed.authority_key_id = ca.certificate->subject_key_id();
+    fixed.basic_constraints_ca = false;
+    FLEETPKI_TRY(fixed.ext_key_usages, profile.ext_key_usage_oids());
+    const std::string ca_path = runtime->tenant.name + "/" + ca.record.name;
+    fixed.crl_urls = {base + "/crl/" + ca_path + ".crl"};
+    fixed.ocsp_urls = {base + "/ocsp"};
+    fixed.ca_issuer_urls = {base + "/ca/" + ca_path + ".crt"};
+    FLEETPKI_TRY(fixed.key_usage, profile.key_usage_bits(false));
+    FLEETPKI_TRY(auto tbs, pki::TbsTemplate::create(fixed));
+    FLEETPKI_TRY(fixed.key_usage, profile.key_usage_bits(true));
+    FLEETPKI_TRY(auto tbs_rsa, pki::TbsTemplate::create(fixed));
+    runtime->profiles[pname] = std::make_shared<const ProfileRuntime>(
+        ProfileRuntime{std::move(profile), ca_it->second, std::move(tbs), std::move(tbs_rsa)});
+  }
+  return std::shared_ptr<const TenantRuntime>(std::move(runtime));
+}
+
+Result<std::shared_ptr<const TenantRuntime>> Authority::authorize(const Principal& who, std::string_view tenant,
+                                                                  Permission permission) {
+  auto runtime = tenant_runtime(tenant);
+  if (!runtime) return fail(runtime.error());
+  // Another tenant's objects are reported as absent: their existence must not leak.
+  if (who.tenant_id && *who.tenant_id != (*runtime)->tenant.id) {
+    return fail(Errc::NotFound, "tenant '" + std::string(tenant) + "' not found");
+  }
+  if (!role_allows(who.role, permission)) {
+    return fail(Errc::PermissionDenied, "role '" + std::string(role_name(who.role)) + "' may not do this");
+  }
+  return runtime;
+}
+
+// ---- tokens ----------------------------------------------------------------------------------
+
+Result<Principal> Authority::authenticate(std::string_view bearer_token) {
+  FLEETPKI_TRY(auto parsed, parse_token(bearer_token));
+  FLEETPKI_TRY(auto record, deps_.store.find_token(parsed.id));
+  const Bytes presented = hash_token_secret(parsed.secret.view());
+  // Compare even when the id is unknown so that timing does not tell known ids apart.
+  static const Bytes kNoHash(32, 0);
+  const bool match = constant_time_equal(presented, record ? ByteView(record->secret_hash) : ByteView(kNoHash));
+  const std::int64_t now = to_unix(deps_.clock.now());
+  if (!record || !match || record->revoked || (record->expires_at && *record->expires_at <= now)) {
+    return fail(Errc::Unauthenticated, "invalid bearer token");
+  }
+  FLEETPKI_TRY(Role role, parse_role(record->role));
+  return Principal{record->id, record->tenant_id, role};
+}
+
+Result<std::string> Authority::create_token(const Principal& who, std::optional<std::string> tenant, Role role,
+                                            const CallContext& call) {
+  std::optional<std::int64_t> tenant_id;
+  if (tenant) {
+    FLEETPKI_TRY(auto runtime, authorize(who, *tenant, Permission::TokenCreate));
+    tenant_id = runtime->tenant.id;
+  } else {
+    FLEETPKI_RETURN_IF_ERROR(refuse_unless_platform_admin(who));
+  }
+  const std::int64_t now = to_unix(deps_.clock.now());
+  FLEETPKI_TRY(auto issued, make_token(tenant_id, role, now, std::nullopt));
+  FLEETPKI_RETURN_IF_ERROR(deps_.store.write([&](store::Transaction& tx) -> Status {
+    FLEETPKI_RETURN_IF_ERROR(tx.insert_token(issued.record));
+    return tx.append_audit(audit_event(who, tenant_id, "token.create", issued.record.id, call,
+                                       {{"role", issued.record.role}}, now));
+  }));
+  return issued.token;
+}
+
+// ---- issuance --------------------------------------------------------------------------------
+
+Result<IssuedCertificate> Authority::issue(const Principal& who, const IssueRequest& request, const CallContext& call) {
+  FLEETPKI_TRY(auto tenant, authorize(who, request.tenant, Permission::CertificateIssue));
+  auto profile = tenant->profiles.find(request.profile);
+  if (profile == tenant->profiles.end()) {
+    return fail(Errc::NotFound, "profile '" + request.profile + "' not found in tenant '" + request.tenant + "'");
+  }
+  FLEETPKI_TRY(auto csr, pki::Csr::from_pem(deps_.crypto, request.csr_pem));
+  FLEETPKI_TRY(auto subject, decide_subject(profile->second->profile, csr));
+  return sign_and_record(who, *tenant, *profile->second, csr.public_key(), subject, call);
+}
+
+Result<IssuedCertificate> Authority::issue_for_key(const Principal& who, std::string_view tenant_name,
+                                                   std::string_view profile_name, const keys::Signer& key,
+                                                   std::string_view common_name,
+                                                   const std::vector<std::string>& dns_or_ip_names,
+                                                   const CallContext& call) {
+  FLEETPKI_TRY(auto tenant, authorize(who, tenant_name, Permission::CertificateIssue));
+  auto profile = tenant->profiles.find(profile_name);
+  if (profile == tenant->profiles.end()) {
+    return fail(Errc::NotFound, "profile '" + std::string(profile_name) + "' not found");
+  }
+  FLEETPKI_TRY(auto key_info, pki::parse_public_key(key.public_key_spki()));
+  SubjectDecision subject;
+  FLEETPKI_TRY(subject.subject_der, pki::encode_name({{"CN", std::string(common_name)}}));
+  subject.subject_text = "CN=" + std::string(common_name);
+  for (const auto& name : dns_or_ip_names) {
+    if (auto ip = pki::ip_name(name)) {
+      subject.subject_alt_names.push_back(std::move(*ip));
+    } else if (is_valid_dns_name(name)) {
+      subject.subject_alt_names.push_back(pki::dns_name(name));
+    } else {
+      return fail(Errc::InvalidArgument, "'" + name + "' is neither a host name nor an IP address");
+    }
+  }
+  return sign_and_record(who, *tenant, *profile->second, key_info, subject, call);
+}
+
+Result<IssuedCertificate> Authority::sign_and_record(const Principal& who, const TenantRuntime& tenant,
+                                                     const ProfileRuntime& profile,
+                                                     const pki::PublicKeyInfo& key,
+                                                     const SubjectDecision& subject, const CallContext& call) {
+  const CaRuntime& ca = *profile.ca;
+  const pki::TbsTemplate& tpl = key.type == pki::KeyType::Rsa ? profile.tbs_rsa : profile.tbs;
+  const Bytes ski = profile.profile.subject_key_id ? pki::key_identifier(deps_.crypto, key) : Bytes{};
+
+  for (int attempt = 0;; ++attempt) {
+    FLEETPKI_TRY(Bytes serial, pki::generate_serial());
+    const TimePoint now = deps_.clock.now();
+    pki::TbsVariableParts var;
+    var.serial = serial;
+    var.not_before = now - kBackdate;
+    if (profile.profile.validity_days) var.not_after = now + std::chrono::days(*profile.profile.validity_days);
+    var.subject_name_der = subject.subject_der;
+    var.spki_der = key.spki_der;
+    var.subject_key_id = ski;
+    var.subject_alt_names = &subject.subject_alt_names;
+    FLEETPKI_TRY(Bytes tbs, tpl.encode(var));
+    FLEETPKI_TRY(Bytes signature, ca.signer->sign(tbs));
+
+    IssuedCertificate out;
+    store::CertificateRecord& rec = out.record;
+    rec.tenant_id = tenant.tenant.id;
+    rec.ca_id = ca.record.id;
+    rec.profile = profile.profile.name;
+    rec.profile_version = profile.profile.version;
+    rec.serial_hex = pki::serial_to_hex(serial);
+    rec.subject = subject.subject_text;
+    rec.not_before = to_unix(var.not_before);
+    rec.not_after = var.not_after ? to_unix(*var.not_after) : pki::kNoExpiryUnix;
+    rec.status = store::kStatusValid;
+    rec.der = pki::assemble_certificate(tbs, ca.signer->algorithm(), signature);
+    rec.created_at = to_unix(now);
+    const store::AuditEvent event =
+        audit_event(who, tenant.tenant.id, "certificate.issue", rec.serial_hex, call,
+                    {{"profile", rec.profile}, {"profile_version", rec.profile_version},
+                     {"ca", ca.record.name}, {"subject", rec.subject}},
+                    rec.created_at);
+    Status stored = committer_.submit([&](store::Transaction& tx) -> Status {
+      FLEETPKI_TRY(rec.id, tx.insert_certificate(rec));
+      return tx.append_audit(event);
+    });
+    if (!stored && stored.error().code == Errc::AlreadyExists && attempt + 1 < kMaxSerialAttempts) {
+      continue;  // a serial collision (2^-126): draw another serial
+    }
+    if (!stored) return fail(stored.error());
+    out.certificate_pem = pki::pem_encode(rec.der, "CERTIFICATE");
+    out.chain_pem = ca.chain_pem;
+    return out;
+  }
+}
+
+// ---- lookups ---------------------------------------------------------------------------------
+
+Result<store::CertificateRecord> Authority::get_certificate(const Principal& who, std::string_view tenant,
+                                                            std::string_view serial_hex) {
+  FLEETPKI_TRY(auto runtime, authorize(who, tenant, Permission::CertificateRead));
+  auto serial = pki::serial_from_hex(serial_hex);
+  if (!serial) return fail(Errc::NotFound, "certificate '" + std::string(serial_hex) + "' not found");
+  FLEETPKI_TRY(auto record, deps_.store.find_certificate(runtime->tenant.id, pki::serial_to_hex(*serial)));
+  if (!record) return fail(Errc::NotFound, "certificate '" + std::string(serial_hex) + "' not found");
+  return *record;
+}
+
+Result<store::CertificatePage> Authority::list_certificates(const Principal& who, std::string_view tenant,
+                                                            const store::CertificateFilter& filter) {
+  FLEETPKI_TRY(auto runtime, authorize(who, tenant, Permission::CertificateRead));
+  if (filter.limit < 1 || filter.limit > 1000) return fail(Errc::InvalidArgument, "limit must be 1..1000");
+  if (filter.status && *filter.status != store::kStatusValid && *filter.status != store::kStatusRevoked &&
+      *filter.status != store::kStatusSuspended) {
+    return fail(Errc::InvalidArgument, "status must be valid, revoked or suspended");
+  }
+  return deps_.store.list_certificates(runtime->tenant.id, filter);
+}
+
+Result<std::string> Authority::ca_chain_pem(std::string_view tenant, std::string_view ca_name) {
+  FLEETPKI_TRY(auto runtime, tenant_runtime(tenant));
+  auto it = runtime->cas.find(std::string(ca_name));
+  if (it == runtime->cas.end()) return fail(Errc::NotFound, "CA '" + std::string(ca_name) + "' not found");
+  return it->second->chain_pem;
+}
+
+Result<Bytes> Authority::ca_certificate_der(std::string_view tenant, std::string_view ca_name) {
+  FLEETPKI_TRY(auto runtime, tenant_runtime(tenant));
+  auto it = runtime->cas.find(std::string(ca_name));
+  if (it == runtime->cas.end()) return fail(Errc::NotFound, "CA '" + std::string(ca_name) + "' not found");
+  return it->second->certificate->der();
+}
+
+}  // namespace fleetpki::authority

@@ -1,0 +1,129 @@
+// The domain facade used by server/ and cli/: tenants, tokens, issuance through profiles, lookups.
+//
+//   auto authority = Authority::create(deps, {.public_base_url = "http://127.0.0.1:8080"});
+//   FLEETPKI_TRY(auto who, authority->authenticate(bearer));
+//   FLEETPKI_TRY(auto issued, authority->issue(who, {.tenant = "default", .profile = "tls-client",
+//                                                    .csr_pem = pem}, ctx));
+//
+// Every entry point authorizes the principal first (deny by default; another tenant's objects are
+// NotFound, not PermissionDenied, so that their existence does not leak) and every change writes
+// its audit event in the same transaction as the change.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include "authority/access.h"
+#include "authority/tenant_runtime.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "keys/key_vault.h"
+#include "pki/crypto_context.h"
+#include "store/group_commit.h"
+#include "store/store.h"
+
+namespace fleetpki::authority {
+
+struct AuthorityDeps {
+  store::Store& store;
+  keys::KeyVault& vault;
+  const pki::CryptoContext& crypto;
+  const Clock& clock;
+};
+
+struct AuthorityOptions {
+  /// Base URL of the plain-HTTP listener as relying parties reach it; CRL DP and OCSP/caIssuers
+  /// AIA URLs of issued certificates are built from it.
+  std::string public_base_url = "http://127.0.0.1:8080";
+};
+
+/// Per-call context for the audit trail.
+struct CallContext {
+  std::string request_id;
+};
+
+struct IssueRequest {
+  std::string tenant;
+  std::string profile;
+  std::string csr_pem;
+};
+
+struct IssuedCertificate {
+  store::CertificateRecord record;
+  std::string certificate_pem;
+  std::string chain_pem;
+};
+
+class Authority final {
+ public:
+  static Result<std::unique_ptr<Authority>> create(AuthorityDeps deps, AuthorityOptions options);
+  ~Authority();
+
+  /// Creates a tenant with a development root CA (P-384), an issuing and a manufacturing CA
+  /// (P-256) and the default profiles, in one transaction. AlreadyExists if the name is taken.
+  Status create_tenant(const Principal& who, std::string_view name, const CallContext& call);
+
+  /// Resolves a bearer token; Unauthenticated for unknown, malformed, expired or revoked tokens
+  /// (one message for all, compared in constant time).
+  Result<Principal> authenticate(std::string_view bearer_token);
+
+  /// Creates a token for `tenant` (nullopt = platform scope, platform admins only).
+  Result<std::string> create_token(const Principal& who, std::optional<std::string> tenant, Role role,
+                                   const CallContext& call);
+
+  /// Issues a certificate from a CSR through a profile. Returns only after the certificate and its
+  /// audit event are committed.
+  Result<IssuedCertificate> issue(const Principal& who, const IssueRequest& request, const CallContext& call);
+
+  /// Issues a certificate for a key held in the vault (the server's own TLS certificate).
+  Result<IssuedCertificate> issue_for_key(const Principal& who, std::string_view tenant,
+                                          std::string_view profile, const keys::Signer& key,
+                                          std::string_view common_name,
+                                          const std::vector<std::string>& dns_or_ip_names,
+                                          const CallContext& call);
+
+  Result<store::CertificateRecord> get_certificate(const Principal& who, std::string_view tenant,
+                                                   std::string_view serial_hex);
+  Result<store::CertificatePage> list_certificates(const Principal& who, std::string_view tenant,
+                                                   const store::CertificateFilter& filter);
+
+  /// PEM chain of a CA (its certificate, then its parents): for ca-chain.pem and responses.
+  Result<std::string> ca_chain_pem(std::string_view tenant, std::string_view ca_name);
+  /// DER certificate of a CA (the AIA caIssuers URL).
+  Result<Bytes> ca_certificate_der(std::string_view tenant, std::string_view ca_name);
+
+  /// PEM of a stored certificate record.
+  static std::string certificate_pem(const store::CertificateRecord& record);
+
+  const AuthorityOptions& options() const { return options_; }
+
+ private:
+  Authority(AuthorityDeps deps, AuthorityOptions options);
+
+  /// The tenant's runtime, loaded and cached on first use. NotFound if absent or disabled.
+  Result<std::shared_ptr<const TenantRuntime>> tenant_runtime(std::string_view name);
+  Result<std::shared_ptr<const TenantRuntime>> load_tenant(std::string_view name);
+  /// Authorizes `who` for `permission` on the tenant named `tenant`; loads it.
+  Result<std::shared_ptr<const TenantRuntime>> authorize(const Principal& who, std::string_view tenant,
+                                                         Permission permission);
+  Result<IssuedCertificate> sign_and_record(const Principal& who, const TenantRuntime& tenant,
+                                            const ProfileRuntime& profile,
+                                            const pki::PublicKeyInfo& key,
+                                            const struct SubjectDecision& subject,
+                                            const CallContext& call);
+
+  AuthorityDeps deps_;
+  AuthorityOptions options_;
+  store::GroupCommitter committer_;
+  std::shared_mutex tenants_mutex_;
+  std::map<std::string, std::shared_ptr<const TenantRuntime>, std::less<>> tenants_;
+};
+
+/// Tenant names: 1..63 of [a-z0-9-], starting with a letter or digit.
+bool is_valid_tenant_name(std::string_view name);
+
+}  // namespace fleetpki::authority

@@ -1,0 +1,37 @@
+// In-memory view of one tenant for the issuance path: CAs with their signers and the profiles in
+// force with their pre-encoded TBS templates. Built once, shared read-only between threads.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "authority/profile.h"
+#include "keys/signer.h"
+#include "pki/certificate.h"
+#include "pki/tbs_template.h"
+#include "store/records.h"
+
+namespace fleetpki::authority {
+
+struct CaRuntime {
+  store::CaRecord record;
+  pki::CertificatePtr certificate;
+  keys::SignerPtr signer;
+  std::string chain_pem;  // this CA's certificate, then its parents up to the root
+};
+
+struct ProfileRuntime {
+  Profile profile;
+  std::shared_ptr<const CaRuntime> ca;
+  pki::TbsTemplate tbs;      // for EC/Ed25519 subject keys
+  pki::TbsTemplate tbs_rsa;  // for RSA subject keys (keyUsage may differ)
+};
+
+struct TenantRuntime {
+  store::TenantRecord tenant;
+  std::map<std::string, std::shared_ptr<const CaRuntime>> cas;
+  std::map<std::string, std::shared_ptr<const ProfileRuntime>> profiles;
+};
+
+}  // namespace fleetpki::authority

@@ -1,0 +1,21 @@
+// Subcommands of the `fleetpki` executable; each returns the process exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace fleetpki::cli {
+
+/// Exit codes of the contract: 0 success, 1 failure (one line on stderr), 2 usage error.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+/// Each adds its subcommand to `app` and sets `run` to the action to perform when it is chosen.
+void add_init_command(CLI::App& app, std::function<int()>& run);
+void add_serve_command(CLI::App& app, std::function<int()>& run);
+void add_token_command(CLI::App& app, std::function<int()>& run);
+void add_issue_command(CLI::App& app, std::function<int()>& run);
+
+}  // namespace fleetpki::cli

@@ -1,0 +1,26 @@
+// `fleetpki init --data DIR [--tenant NAME]`
+#include <iostream>
+
+#include "cli/commands/commands.h"
+#include "cli/commands/report.h"
+#include "cli/data_dir.h"
+
+namespace fleetpki::cli {
+
+void add_init_command(CLI::App& app, std::function<int()>& run) {
+  auto* cmd = app.add_subcommand("init", "Create a data folder: database, development CAs, profiles, admin token");
+  auto dir = std::make_shared<std::string>();
+  auto tenant = std::make_shared<std::string>("default");
+  cmd->add_option("--data", *dir, "Data folder to create")->required();
+  cmd->add_option("--tenant", *tenant, "Name of the first tenant")->capture_default_str();
+  cmd->callback([&run, dir, tenant] {
+    run = [dir, tenant] {
+      auto token_path = initialize(*dir, *tenant);
+      if (!token_path) return report_failure(token_path.error());
+      std::cout << "initialized " << *dir << "; admin token in " << token_path->string() << "\n";
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace fleetpki::cli

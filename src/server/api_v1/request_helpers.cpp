@@ -1,0 +1,75 @@
+#include "server/api_v1/request_helpers.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "server/problem_json.h"
+
+namespace fleetpki::server::api_v1 {
+
+Result<authority::Principal> authenticate(authority::Authority& authority, const Request& request) {
+  auto header = request.header("authorization");
+  if (!header) return fail(Errc::Unauthenticated, "missing bearer token (Authorization: Bearer …)");
+  std::string_view value = *header;
+  constexpr std::string_view kScheme = "bearer ";
+  if (value.size() <= kScheme.size() ||
+      !std::equal(kScheme.begin(), kScheme.end(), value.begin(),
+                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+    return fail(Errc::Unauthenticated, "the Authorization header must use the Bearer scheme");
+  }
+  value.remove_prefix(kScheme.size());
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  return authority.authenticate(value);
+}
+
+Result<nlohmann::json> json_object_body(const Request& request) {
+  if (auto type = request.header("content-type")) {
+    std::string media = type->substr(0, type->find(';'));
+    media.erase(std::remove(media.begin(), media.end(), ' '), media.end());
+    std::transform(media.begin(), media.end(), media.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (media != "application/json") {
+      return fail(Errc::InvalidArgument, std::string(kUnsupportedMediaType) + ": send application/json");
+    }
+  }
+  nlohmann::json body = nlohmann::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return fail(Errc::InvalidArgument, "the body is not valid JSON");
+  if (!body.is_object()) return fail(Errc::InvalidArgument, "the body must be a JSON object");
+  return body;
+}
+
+Status only_fields(const nlohmann::json& body, std::initializer_list<std::string_view> allowed) {
+  for (const auto& item : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), item.key()) == allowed.end()) {
+      return fail(Errc::InvalidArgument, "unknown field '" + item.key() + "'");
+    }
+  }
+  return ok();
+}
+
+Result<std::string> string_field(const nlohmann::json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end()) return fail(Errc::InvalidArgument, std::string("missing field '") + name + "'");
+  if (!it->is_string()) return fail(Errc::InvalidArgument, std::string("field '") + name + "' must be a string");
+  return it->get<std::string>();
+}
+
+Response json_response(int status, const nlohmann::json& body) {
+  Response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = body.dump();
+  return r;
+}
+
+Response error_response(const Error& error, const Request& request) {
+  if (error.code == Errc::InvalidArgument && error.message.rfind(kUnsupportedMediaType, 0) == 0) {
+    return problem(415, error.message, request.request_id);
+  }
+  Response r = problem(error, request.request_id);
+  if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"fleetpki\"");
+  return r;
+}
+
+}  // namespace fleetpki::server::api_v1
