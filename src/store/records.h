@@ -68,6 +68,7 @@ struct CertificateFilter {
   std::optional<std::string> profile;
   int limit = 100;                      // 1..1000
   std::optional<std::int64_t> after_id;  // cursor: items with id > after_id, ascending
+  std::optional<std::int64_t> ca_id;     // only certificates issued by this CA (e.g. for a CRL)
 };
 
 struct CertificatePage {

@@ -27,6 +27,21 @@ class Transaction {
   /// Fills prev_hash/hash from the chain and appends the event.
   virtual Status append_audit(const AuditEvent& event) = 0;
   virtual Status put_setting(std::string_view key, std::string_view value) = 0;
+
+  /// Lifecycle change (revoke, suspend, reinstate) with optimistic concurrency: sets status,
+  /// revoked_at and revocation_reason of the tenant's certificate `certificate_id` and bumps its
+  /// row_version, only if row_version still equals `expected_row_version`. NotFound when the tenant
+  /// has no such certificate; Aborted when it changed meanwhile (re-read and retry).
+  /// Adapters that do not support it return Unimplemented.
+  virtual Status update_certificate_status(std::int64_t tenant_id, std::int64_t certificate_id,
+                                           std::string_view status,
+                                           std::optional<std::int64_t> revoked_at,
+                                           std::optional<int> revocation_reason,
+                                           int expected_row_version) {
+    (void)tenant_id, (void)certificate_id, (void)status, (void)revoked_at, (void)revocation_reason,
+        (void)expected_row_version;
+    return fail(Errc::Unimplemented, "certificate status updates are not supported by this store");
+  }
 };
 
 class Store {

@@ -1,0 +1,419 @@
+// SqliteStore: open + migrate, the serialized write path and the pooled read queries.
+#include "store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "common/check.h"
+#include "store/audit_chain.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_connection.h"
+#include "store/sqlite/sqlite_reader_pool.h"
+#include "store/sqlite/sqlite_statement.h"
+#include "store/sqlite/sqlite_transaction.h"
+
+namespace fleetpki::store {
+namespace {
+
+constexpr std::size_t kMaxReaders = 8;
+constexpr int kMaxPageSize = 1000;
+
+constexpr const char* kCertificateColumns =
+    "id, tenant_id, ca_id, profile, profile_version, serial_hex, subject, not_before, not_after, "
+    "status, der, created_at, revoked_at, revocation_reason, device_serial, row_version";
+
+CertificateRecord read_certificate(const Statement& s) {
+  CertificateRecord c;
+  c.id = s.int64(0);
+  c.tenant_id = s.int64(1);
+  c.ca_id = s.int64(2);
+  c.profile = s.text(3);
+  c.profile_version = static_cast<int>(s.int64(4));
+  c.serial_hex = s.text(5);
+  c.subject = s.text(6);
+  c.not_before = s.int64(7);
+  c.not_after = s.int64(8);
+  c.status = s.text(9);
+  c.der = s.blob(10);
+  c.created_at = s.int64(11);
+  c.revoked_at = s.optional_int64(12);
+  if (auto reason = s.optional_int64(13)) {
+    c.revocation_reason = static_cast<int>(*reason);
+  }
+  c.device_serial = s.optional_text(14);
+  c.row_version = static_cast<int>(s.int64(15));
+  return c;
+}
+
+/// Undoes an open transaction when write() leaves early (error return or exception from body).
+class RollbackGuard final {
+ public:
+  explicit RollbackGuard(SqliteConnection& conn) : conn_(conn) {}
+  ~RollbackGuard() {
+    if (conn_.in_transaction()) {
+      // A failed ROLLBACK leaves nothing else to do; the next BEGIN reports the state.
+      (void)conn_.exec("ROLLBACK", "rollback");
+    }
+  }
+  RollbackGuard(const RollbackGuard&) = delete;
+  RollbackGuard& operator=(const RollbackGuard&) = delete;
+
+ private:
+  SqliteConnection& conn_;
+};
+
+Status apply_migrations(SqliteConnection& conn) {
+  FLEETPKI_RETURN_IF_ERROR(conn.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+      "create schema_migrations"));
+  std::int64_t current = 0;
+  {
+    FLEETPKI_TRY(Statement stmt,
+                 Statement::prepare(conn, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    FLEETPKI_TRY(bool row, stmt.step());
+    if (row) {
+      current = stmt.int64(0);
+    }
+  }
+  auto migrations = sqlite_migrations();
+  if (!migrations.empty() && current > migrations.back().version) {
+    return fail(Errc::FailedPrecondition,
+                "the database schema (version " + std::to_string(current) +
+                    ") is newer than this program supports (version " +
+                    std::to_string(migrations.back().version) + ")");
+  }
+  for (const Migration& migration : migrations) {
+    if (migration.version <= current) {
+      continue;
+    }
+    FLEETPKI_RETURN_IF_ERROR(conn.exec("BEGIN IMMEDIATE", "begin migration"));
+    RollbackGuard guard(conn);
+    std::string sql(migration.sql);
+    auto applied = conn.exec(sql.c_str(), "migration " + std::string(migration.name));
+    if (!applied) {
+      return fail(std::move(applied).error().with_context("applying database migration " +
+                                                          std::string(migration.name)));
+    }
+    {
+      FLEETPKI_TRY(Statement record,
+                   Statement::prepare(conn,
+                                      "INSERT INTO schema_migrations (version, name, applied_at) "
+                                      "VALUES (?1, ?2, ?3)"));
+      record.bind(1, std::int64_t{migration.version});
+      record.bind(2, migration.name);
+      record.bind(3, std::int64_t{std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count()});
+      FLEETPKI_RETURN_IF_ERROR(record.run());
+    }
+    FLEETPKI_RETURN_IF_ERROR(conn.exec("COMMIT", "commit migration"));
+  }
+  return ok();
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::unique_ptr<SqliteConnection> writer, AuditHasher hasher,
+              const std::filesystem::path& path, const SqliteOptions& options)
+      : writer_(std::move(writer)),
+        hasher_(std::move(hasher)),
+        readers_(path, options.busy_timeout_ms, kMaxReaders) {}
+
+  Status write(const std::function<Status(Transaction&)>& body) override {
+    std::lock_guard lock(write_mutex_);
+    FLEETPKI_CHECK(write_owner_ == std::thread::id(),
+                   "Store::write called from inside a write body (would deadlock)");
+    write_owner_ = std::this_thread::get_id();
+    struct OwnerReset {
+      std::thread::id& owner;
+      ~OwnerReset() { owner = std::thread::id(); }
+    } owner_reset{write_owner_};
+
+    FLEETPKI_RETURN_IF_ERROR(writer_->exec("BEGIN IMMEDIATE", "begin write transaction"));
+    RollbackGuard guard(*writer_);
+    SqliteTransaction tx(*writer_, hasher_);
+    FLEETPKI_RETURN_IF_ERROR(body(tx));
+    return writer_->exec("COMMIT", "commit write transaction");
+  }
+
+  Result<std::optional<TenantRecord>> find_tenant(std::string_view name) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s, Statement::prepare(
+                                  *conn,
+                                  "SELECT id, name, created_at, disabled FROM tenants WHERE name = ?1"));
+    s.bind(1, name);
+    FLEETPKI_TRY(bool row, s.step());
+    if (!row) {
+      return std::optional<TenantRecord>();
+    }
+    return std::optional<TenantRecord>(read_tenant(s));
+  }
+
+  Result<std::vector<TenantRecord>> list_tenants() override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s,
+                 Statement::prepare(
+                     *conn, "SELECT id, name, created_at, disabled FROM tenants ORDER BY id"));
+    std::vector<TenantRecord> out;
+    while (true) {
+      FLEETPKI_TRY(bool row, s.step());
+      if (!row) {
+        break;
+      }
+      out.push_back(read_tenant(s));
+    }
+    return out;
+  }
+
+  Result<std::vector<CaRecord>> list_cas(std::int64_t tenant_id) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s, Statement::prepare(*conn,
+                                                 "SELECT id, tenant_id, name, key_ref, "
+                                                 "certificate_der, parent_id, status, created_at "
+                                                 "FROM cas WHERE tenant_id = ?1 ORDER BY id"));
+    s.bind(1, tenant_id);
+    std::vector<CaRecord> out;
+    while (true) {
+      FLEETPKI_TRY(bool row, s.step());
+      if (!row) {
+        break;
+      }
+      CaRecord ca;
+      ca.id = s.int64(0);
+      ca.tenant_id = s.int64(1);
+      ca.name = s.text(2);
+      ca.key_ref = s.text(3);
+      ca.certificate_der = s.blob(4);
+      ca.parent_id = s.optional_int64(5);
+      ca.status = s.text(6);
+      ca.created_at = s.int64(7);
+      out.push_back(std::move(ca));
+    }
+    return out;
+  }
+
+  Result<std::vector<ProfileRecord>> list_profiles(std::int64_t tenant_id) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s,
+                 Statement::prepare(*conn,
+                                    "SELECT id, tenant_id, name, version, definition_json, retired, "
+                                    "created_at FROM profiles WHERE tenant_id = ?1 "
+                                    "ORDER BY name, version"));
+    s.bind(1, tenant_id);
+    std::vector<ProfileRecord> out;
+    while (true) {
+      FLEETPKI_TRY(bool row, s.step());
+      if (!row) {
+        break;
+      }
+      ProfileRecord p;
+      p.id = s.int64(0);
+      p.tenant_id = s.int64(1);
+      p.name = s.text(2);
+      p.version = static_cast<int>(s.int64(3));
+      p.definition_json = s.text(4);
+      p.retired = s.int64(5) != 0;
+      p.created_at = s.int64(6);
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
+  Result<std::optional<CertificateRecord>> find_certificate(std::int64_t tenant_id,
+                                                            std::string_view serial_hex) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    // Serials are unique per CA; across a tenant's CAs a collision of random serials is not
+    // expected, and the oldest match wins deterministically.
+    FLEETPKI_TRY(Statement s, Statement::prepare(*conn, std::string("SELECT ") + kCertificateColumns +
+                                                            " FROM certificates WHERE tenant_id = ?1 "
+                                                            "AND serial_hex = ?2 ORDER BY id LIMIT 1"));
+    s.bind(1, tenant_id);
+    s.bind(2, serial_hex);
+    FLEETPKI_TRY(bool row, s.step());
+    if (!row) {
+      return std::optional<CertificateRecord>();
+    }
+    return std::optional<CertificateRecord>(read_certificate(s));
+  }
+
+  Result<CertificatePage> list_certificates(std::int64_t tenant_id,
+                                            const CertificateFilter& filter) override {
+    const int limit = std::clamp(filter.limit, 1, kMaxPageSize);
+    // The SQL text depends only on which filters are present, so at most 16 variants get cached.
+    std::string sql = std::string("SELECT ") + kCertificateColumns +
+                      " FROM certificates WHERE tenant_id = ?1 AND id > ?2";
+    int next = 3;
+    auto param = [&] { return "?" + std::to_string(next++); };
+    int status_index = 0, expires_index = 0, profile_index = 0, ca_index = 0;
+    if (filter.status) {
+      status_index = next;
+      sql += " AND status = " + param();
+    }
+    if (filter.expires_before) {
+      expires_index = next;
+      sql += " AND not_after < " + param();
+    }
+    if (filter.profile) {
+      profile_index = next;
+      sql += " AND profile = " + param();
+    }
+    if (filter.ca_id) {
+      ca_index = next;
+      sql += " AND ca_id = " + param();
+    }
+    const int limit_index = next;
+    sql += " ORDER BY id LIMIT " + param();
+
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s, Statement::prepare(*conn, sql));
+    s.bind(1, tenant_id);
+    s.bind(2, filter.after_id.value_or(0));
+    if (status_index != 0) {
+      s.bind(status_index, std::string_view(*filter.status));
+    }
+    if (expires_index != 0) {
+      s.bind(expires_index, *filter.expires_before);
+    }
+    if (profile_index != 0) {
+      s.bind(profile_index, std::string_view(*filter.profile));
+    }
+    if (ca_index != 0) {
+      s.bind(ca_index, *filter.ca_id);
+    }
+    // One row more than the page tells whether another page follows.
+    s.bind(limit_index, std::int64_t{limit} + 1);
+    CertificatePage page;
+    page.items.reserve(static_cast<std::size_t>(std::min(limit, 128)));
+    while (true) {
+      FLEETPKI_TRY(bool row, s.step());
+      if (!row) {
+        break;
+      }
+      if (page.items.size() == static_cast<std::size_t>(limit)) {
+        page.next_after_id = page.items.back().id;
+        break;
+      }
+      page.items.push_back(read_certificate(s));
+    }
+    return page;
+  }
+
+  Result<std::optional<TokenRecord>> find_token(std::string_view id) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s,
+                 Statement::prepare(*conn,
+                                    "SELECT id, tenant_id, role, secret_hash, created_at, "
+                                    "expires_at, revoked FROM tokens WHERE id = ?1"));
+    s.bind(1, id);
+    FLEETPKI_TRY(bool row, s.step());
+    if (!row) {
+      return std::optional<TokenRecord>();
+    }
+    TokenRecord t;
+    t.id = s.text(0);
+    t.tenant_id = s.optional_int64(1);
+    t.role = s.text(2);
+    t.secret_hash = s.blob(3);
+    t.created_at = s.int64(4);
+    t.expires_at = s.optional_int64(5);
+    t.revoked = s.int64(6) != 0;
+    return std::optional<TokenRecord>(std::move(t));
+  }
+
+  Result<std::vector<AuditEvent>> list_audit(std::optional<std::int64_t> tenant_id,
+                                             std::int64_t after_id, int limit) override {
+    limit = std::clamp(limit, 1, kMaxPageSize);
+    std::string sql =
+        "SELECT id, tenant_id, actor, action, object, request_id, details_json, at, prev_hash, "
+        "hash FROM audit_events WHERE id > ?1";
+    sql += tenant_id ? " AND tenant_id = ?3" : "";
+    sql += " ORDER BY id LIMIT ?2";
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s, Statement::prepare(*conn, sql));
+    s.bind(1, after_id);
+    s.bind(2, std::int64_t{limit});
+    if (tenant_id) {
+      s.bind(3, *tenant_id);
+    }
+    std::vector<AuditEvent> out;
+    while (true) {
+      FLEETPKI_TRY(bool row, s.step());
+      if (!row) {
+        break;
+      }
+      AuditEvent e;
+      e.id = s.int64(0);
+      e.tenant_id = s.optional_int64(1);
+      e.actor = s.text(2);
+      e.action = s.text(3);
+      e.object = s.text(4);
+      e.request_id = s.text(5);
+      e.details_json = s.text(6);
+      e.at = s.int64(7);
+      e.prev_hash = s.text(8);
+      e.hash = s.text(9);
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+  Result<std::optional<std::string>> get_setting(std::string_view key) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s,
+                 Statement::prepare(*conn, "SELECT value FROM settings WHERE key = ?1"));
+    s.bind(1, key);
+    FLEETPKI_TRY(bool row, s.step());
+    if (!row) {
+      return std::optional<std::string>();
+    }
+    return std::optional<std::string>(s.text(0));
+  }
+
+ private:
+  static TenantRecord read_tenant(const Statement& s) {
+    return TenantRecord{s.int64(0), s.text(1), s.int64(2), s.int64(3) != 0};
+  }
+
+  std::mutex write_mutex_;
+  std::thread::id write_owner_;
+  std::unique_ptr<SqliteConnection> writer_;
+  AuditHasher hasher_;
+  SqliteReaderPool readers_;
+};
+
+Status set_journal_mode_wal(SqliteConnection& conn) {
+  FLEETPKI_TRY(Statement s, Statement::prepare(conn, "PRAGMA journal_mode = WAL"));
+  FLEETPKI_TRY(bool row, s.step());
+  std::string mode = row ? s.text(0) : std::string();
+  if (mode != "wal") {
+    return fail(Errc::Internal, "cannot switch the database to WAL mode",
+                "PRAGMA journal_mode = WAL returned '" + mode + "'");
+  }
+  return ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& path,
+                                                 const SqliteOptions& options) {
+  if (path.empty() || path == ":memory:") {
+    return fail(Errc::InvalidArgument, "the database path must name a file");
+  }
+  FLEETPKI_TRY(auto hasher, AuditHasher::create());
+  FLEETPKI_TRY(auto writer, SqliteConnection::open(path, /*read_only=*/false,
+                                                   options.busy_timeout_ms));
+  FLEETPKI_RETURN_IF_ERROR(set_journal_mode_wal(*writer));
+  FLEETPKI_RETURN_IF_ERROR(writer->exec(options.durable ? "PRAGMA synchronous = FULL"
+                                                        : "PRAGMA synchronous = NORMAL",
+                                        "set synchronous"));
+  FLEETPKI_RETURN_IF_ERROR(apply_migrations(*writer));
+  return std::unique_ptr<Store>(
+      std::make_unique<SqliteStore>(std::move(writer), std::move(hasher), path, options));
+}
+
+}  // namespace fleetpki::store
