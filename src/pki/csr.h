@@ -14,6 +14,9 @@
 
 namespace fleetpki::pki {
 
+/// Largest CSR accepted (DER octets; PEM text may be up to twice this). Checked before parsing.
+inline constexpr std::size_t kMaxCsrBytes = 64 * 1024;
+
 /// What a CSR asked for in its extensionRequest attribute. Recorded so policy can refuse it with a
 /// reason; never copied into a certificate.
 struct RequestedExtensions {

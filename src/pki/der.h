@@ -32,6 +32,23 @@ Result<Bytes> oid(std::string_view dotted);
 /// Dotted text of OID content octets.
 std::string oid_to_string(ByteView content);
 
+/// INTEGER content octets of a non-negative value (minimal two's complement).
+Bytes integer_content(std::uint64_t value);
+/// INTEGER content octets of a non-negative big-endian magnitude (leading zeros stripped, a 00
+/// sign octet added when the top bit is set). An empty or all-zero magnitude encodes 0.
+Bytes unsigned_integer_content(ByteView magnitude);
+/// Validates INTEGER content as minimal DER and strictly positive; returns the magnitude without
+/// the sign octet. InvalidArgument for empty, non-minimal, zero or negative values.
+Result<ByteView> positive_integer_magnitude(ByteView content);
+/// Validates INTEGER content as minimal DER, non-negative and below 2^63.
+Result<std::uint64_t> small_non_negative_integer(ByteView content);
+/// BIT STRING content whose unused-bits octet is 0; returns the bit octets.
+Result<ByteView> bit_string_octets(ByteView content);
+/// DER BOOLEAN content (exactly one octet, 00 or FF).
+Result<bool> decode_boolean(ByteView content);
+/// Validating OID decoder: dotted text, InvalidArgument for empty or non-minimal sub-identifiers.
+Result<std::string> decode_oid(ByteView content);
+
 /// One element read by Reader: its tag, its content, and the whole encoding.
 struct Element {
   std::uint8_t tag = 0;
@@ -51,10 +68,19 @@ class Reader final {
   Result<Element> expect(std::uint8_t expected_tag);
   /// Peeks the next tag without consuming (nullopt at the end).
   std::optional<std::uint8_t> peek_tag() const;
+  /// Consumes the next element only if it carries `tag` (OPTIONAL / DEFAULT fields).
+  Result<std::optional<Element>> optional(std::uint8_t tag);
+  /// InvalidArgument unless all input was consumed; `what` names the structure in the message.
+  Status expect_end(std::string_view what) const;
+  /// Bytes not consumed yet.
+  ByteView remaining() const { return input_.subspan(pos_); }
 
  private:
   ByteView input_;
   std::size_t pos_ = 0;
 };
+
+/// Parses `input` as exactly one element carrying `expected_tag` (trailing bytes refused).
+Result<Element> parse_single(ByteView input, std::uint8_t expected_tag);
 
 }  // namespace fleetpki::pki::der

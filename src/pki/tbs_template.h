@@ -63,6 +63,8 @@ class TbsTemplate final {
   TbsFixedParts fixed_;
   Bytes algorithm_der_;          // AlgorithmIdentifier, used twice
   Bytes fixed_extensions_der_;   // concatenated Extension encodings fixed by CA and profile
+                                 // that precede SKI: basicConstraints, keyUsage, extKeyUsage
+  Bytes fixed_extensions_tail_der_;  // those after SKI and SAN: AKI, CRL DP, AIA, ocsp-nocheck
 };
 
 /// Certificate ::= SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }.
