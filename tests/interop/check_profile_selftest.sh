@@ -3,6 +3,7 @@
 # contract (P-384 root, P-256 issuing and manufacturing CAs) and one leaf per profile and key type
 # must pass; leaves that break one rule each must fail with a message naming the rule.
 set -u
+# shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 command -v openssl >/dev/null || fp_abort "openssl is not installed"
 "$PY" -c 'import cryptography' 2>/dev/null || fp_abort "$PY lacks python3-cryptography"
@@ -164,6 +165,7 @@ bad "keyUsage not critical" "keyUsage must be critical" tls-server issuing 's/^k
 bad "keyUsage with keyEncipherment on an EC key" "keyUsage is" tls-server issuing 's/^keyUsage = .*/keyUsage = critical, digitalSignature, keyEncipherment/' -days 397
 bad "basicConstraints not critical" "basicConstraints must be critical" tls-client issuing 's/^basicConstraints = .*/basicConstraints = CA:FALSE/' -days 365
 bad "extra EKU" "extendedKeyUsage is" tls-client issuing 's/^extendedKeyUsage = .*/extendedKeyUsage = clientAuth, codeSigning/' -days 365
+# shellcheck disable=SC2016 # sed's "$a" (append) command
 bad "EKU on idevid" "no extendedKeyUsage" idevid manufacturing '$a extendedKeyUsage = clientAuth' -enddate 99991231235959Z
 bad "idevid with finite validity" "99991231235959Z" idevid manufacturing 's/^x//' -days 365
 bad "ldevid with SKI" "must be absent" ldevid issuing 's/^subjectKeyIdentifier = .*/subjectKeyIdentifier = hash/' -days 365
@@ -172,6 +174,7 @@ bad "validity 398 days" "validity is" tls-server issuing 's/^x//' -days 398
 bad "no AIA" "authorityInfoAccess is missing" code-signing issuing '/^authorityInfoAccess/d' -days 1095
 bad "CRL DP on another host" "CRL DP URI" code-signing issuing 's#http://127.0.0.1:8080/crl#http://10.0.0.1:8080/crl#' -days 1095
 bad "caIssuers of another CA" "caIssuers URI" ldevid issuing 's#/ca/default/issuing.crt#/ca/default/other.crt#' -days 365
+# shellcheck disable=SC2016
 bad "nameConstraints on a leaf" "unexpected extensions" tls-client issuing '$a nameConstraints = critical, permitted;DNS:.example.com' -days 365
 bad "SAN dropped" "SANs" tls-client issuing '/^subjectAltName/d' -days 365
 

@@ -9,7 +9,7 @@
 #
 # Servers bind 127.0.0.1:0 and are found through their "… listening on HOST:PORT" lines. Cleanup
 # (trap on EXIT) kills only the server PIDs this script started and removes its temp folder.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 
 FP_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FLEETPKI_SOURCE_DIR=${FLEETPKI_SOURCE_DIR:-$(cd "$FP_HERE/../.." && pwd)}
@@ -177,9 +177,10 @@ print(v if isinstance(v, str) else json.dumps(v))' "$1" "$2"
 }
 
 # fp_count_certs [QUERY]: follows next_cursor through GET …/certificates?QUERY and prints the number
-# of items (distinct serials; a repeated serial across pages is an error). Prints ERR on failure.
+# of items (distinct serials; a repeated serial across pages is an error). Prints ERR… on failure.
+# The items seen are left in $FP_TMP/listed as "serial status profile" lines.
 fp_count_certs() {
-  local query=${1:-} cursor="" code page=0 f="$FP_TMP/list.$$"
+  local query=${1:-} cursor="" code page=0 f="$FP_TMP/list"
   : >"$f.serials"
   while :; do
     local q=$query
@@ -194,7 +195,7 @@ assert isinstance(d.get("items"), list), "items is not a list"
 assert "next_cursor" in d, "next_cursor missing"
 with open(sys.argv[2], "a") as out:
     for it in d["items"]:
-        out.write(it["serial"] + "\n")
+        out.write("%s %s %s\n" % (it["serial"], it.get("status"), it.get("profile")))
 c = d["next_cursor"]
 assert c is None or (isinstance(c, str) and c), "next_cursor must be a non-empty string or null"
 print("" if c is None else c)' "$f.json" "$f.serials") || { echo "ERR(bad list body)"; return 1; }
@@ -202,7 +203,8 @@ print("" if c is None else c)' "$f.json" "$f.serials") || { echo "ERR(bad list b
     page=$((page + 1))
     if [ "$page" -gt 10000 ]; then echo "ERR(cursor loop)"; return 1; fi
   done
-  if [ "$(sort "$f.serials" | uniq -d | wc -l)" -ne 0 ]; then echo "ERR(duplicate serials)"; return 1; fi
+  cp "$f.serials" "$FP_TMP/listed"
+  if [ "$(cut -d' ' -f1 "$f.serials" | sort | uniq -d | wc -l)" -ne 0 ]; then echo "ERR(duplicate serials)"; return 1; fi
   wc -l <"$f.serials" | tr -d ' '
 }
 
