@@ -1,5 +1,6 @@
-// Software key vault: keys as PKCS#8 EncryptedPrivateKeyInfo files (PBES2/scrypt, AES-256) under a
-// folder, encrypted with a master secret. Never written in clear; decrypted bytes are wiped.
+// Software key vault: keys as PEM PKCS#8 EncryptedPrivateKeyInfo files (PBES2: PBKDF2 +
+// AES-256-CBC) under a folder, encrypted with a passphrase derived from a master secret. Never
+// written in clear; decrypted bytes are wiped.
 #pragma once
 
 #include <filesystem>
@@ -25,6 +26,9 @@ Status create_master_secret_file(const std::filesystem::path& file);
 /// must be a regular file of mode 0600 or stricter (FailedPrecondition otherwise).
 Result<SecureBytes> load_master_secret(const std::filesystem::path& file);
 
+/// Key files are key_dir/<label>.p8 (mode 0600), label = [a-z0-9][a-z0-9._-]{0,63}; references are
+/// "software:<label>". Thread-safe: generate/open_signer may be called from any thread; signers are
+/// cached per reference and shared.
 class SoftwareKeyVault final : public KeyVault {
  public:
   /// `key_dir` is created (mode 0700) if missing.
@@ -40,6 +44,9 @@ class SoftwareKeyVault final : public KeyVault {
   SoftwareKeyVault(const pki::CryptoContext& ctx, std::filesystem::path key_dir,
                    SecureBytes master_secret);
   Result<pki::ossl::Ptr<EVP_PKEY>> load(std::string_view key_ref);
+  /// The PBES2 passphrase of one key file: hex(HKDF-SHA256(master secret, label)), so each file
+  /// has its own passphrase and a file renamed to another label does not decrypt.
+  Result<SecureBytes> passphrase_for(std::string_view label) const;
 
   const pki::CryptoContext& ctx_;
   std::filesystem::path key_dir_;

@@ -1,0 +1,63 @@
+// Test helpers for the key tests: a temporary directory and signature verification by OpenSSL.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+#include "keys/signer.h"
+
+namespace fleetpki::keys::testing {
+
+/// mkdtemp directory removed with everything in it at the end of the test.
+class TempDir final {
+ public:
+  TempDir() {
+    std::string templ = (std::filesystem::temp_directory_path() / "fleetpki-keys-XXXXXX").string();
+    if (::mkdtemp(templ.data()) == nullptr) {
+      ADD_FAILURE() << "mkdtemp failed";
+    }
+    path_ = templ;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Verifies with the signer's own SPKI, parsed independently by d2i_PUBKEY, and EVP_DigestVerify.
+inline bool verifies(const Signer& signer, ByteView message, ByteView signature) {
+  const Bytes& spki = signer.public_key_spki();
+  const unsigned char* p = spki.data();
+  EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size()));
+  if (key == nullptr) {
+    ADD_FAILURE() << "SPKI does not parse";
+    return false;
+  }
+  const char* digest = nullptr;
+  switch (signer.algorithm()) {
+    case pki::SignatureAlgorithm::EcdsaSha256: digest = "SHA256"; break;
+    case pki::SignatureAlgorithm::EcdsaSha384: digest = "SHA384"; break;
+    case pki::SignatureAlgorithm::RsaPkcs1Sha256: digest = "SHA256"; break;
+    case pki::SignatureAlgorithm::Ed25519: digest = nullptr; break;
+  }
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = EVP_DigestVerifyInit_ex(ctx, nullptr, digest, nullptr, nullptr, key, nullptr) == 1 &&
+            EVP_DigestVerify(ctx, signature.data(), signature.size(), message.data(),
+                             message.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  return ok;
+}
+
+}  // namespace fleetpki::keys::testing
