@@ -122,6 +122,7 @@ Result<TbsTemplate> TbsTemplate::create(const TbsFixedParts& fixed) {
     append(t.fixed_extensions_tail_der_,
            encode_extension("2.5.29.35", false,
                             authority_key_identifier_value(fixed.authority_key_id)));
+    t.aki_size_ = t.fixed_extensions_tail_der_.size();
   }
   if (!fixed.crl_urls.empty()) {  // SHOULD be non-critical
     append(t.fixed_extensions_tail_der_,
@@ -173,18 +174,21 @@ Result<Bytes> TbsTemplate::encode(const TbsVariableParts& v) const {
     issuer = v.subject_name_der;
   }
 
+  // Order: basicConstraints, keyUsage, extKeyUsage, SKI, AKI, SAN, CRL DP, AIA, ocsp-nocheck.
   Bytes extensions;
   extensions.reserve(fixed_extensions_der_.size() + fixed_extensions_tail_der_.size() + 256);
   append(extensions, fixed_extensions_der_);
   if (!v.subject_key_id.empty()) {
     append_extension(extensions, kOidSki, false, key_identifier_value(v.subject_key_id));
   }
+  const ByteView tail = fixed_extensions_tail_der_;
+  append(extensions, tail.first(aki_size_));
   if (has_san) {
     // RFC 5280 §4.2.1.6: critical when the subject field is an empty sequence.
     append_extension(extensions, kOidSan, empty_subject,
                      subject_alt_name_value(*v.subject_alt_names));
   }
-  append(extensions, fixed_extensions_tail_der_);
+  append(extensions, tail.subspan(aki_size_));
 
   Bytes body;
   body.reserve(64 + v.serial.size() + algorithm_der_.size() + issuer.size() +

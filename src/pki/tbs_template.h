@@ -64,7 +64,9 @@ class TbsTemplate final {
   Bytes algorithm_der_;          // AlgorithmIdentifier, used twice
   Bytes fixed_extensions_der_;   // concatenated Extension encodings fixed by CA and profile
                                  // that precede SKI: basicConstraints, keyUsage, extKeyUsage
-  Bytes fixed_extensions_tail_der_;  // those after SKI and SAN: AKI, CRL DP, AIA, ocsp-nocheck
+  Bytes fixed_extensions_tail_der_;  // those after SKI: AKI, then (after SAN) CRL DP, AIA,
+                                     // ocsp-nocheck
+  std::size_t aki_size_ = 0;         // octets of the AKI Extension at the start of the tail
 };
 
 /// Certificate ::= SEQUENCE { tbs, signatureAlgorithm, BIT STRING signature }.
