@@ -110,10 +110,10 @@ Result<std::string> decode_oid(ByteView content) {
     if (at_start && b == 0x80) {
       return malformed("non-minimal OBJECT IDENTIFIER sub-identifier");
     }
-    if (v > (std::uint64_t{1} << 56)) {
+    v = (v << 7) | (b & 0x7F);
+    if (v > (std::uint64_t{1} << 56)) {  // the same bound as oid(): decoded OIDs re-encode
       return malformed("OBJECT IDENTIFIER sub-identifier too large");
     }
-    v = (v << 7) | (b & 0x7F);
     at_start = false;
     if ((b & 0x80) == 0) {
       if (first) {
