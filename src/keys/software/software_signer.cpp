@@ -64,12 +64,30 @@ Result<std::shared_ptr<const SoftwareSigner>> SoftwareSigner::create(const pki::
   }
   Bytes spki(der, der + length);
   ::OPENSSL_free(der);
-  return std::shared_ptr<const SoftwareSigner>(
-      new SoftwareSigner(ctx, std::move(key), kind.algorithm, kind.digest, std::move(spki)));
+  pki::ossl::Ptr<EVP_MD_CTX> initialised(::EVP_MD_CTX_new());
+  if (!initialised) {
+    return fail(pki::ossl::last_error("EVP_MD_CTX_new"));
+  }
+  if (::EVP_DigestSignInit_ex(initialised.get(), nullptr, kind.digest, ctx.libctx(), ctx.propq(),
+                              key.get(), nullptr) != 1) {
+    return fail(pki::ossl::last_error("EVP_DigestSignInit_ex", Errc::InvalidArgument,
+                                      "the key cannot sign"));
+  }
+  return std::shared_ptr<const SoftwareSigner>(new SoftwareSigner(
+      ctx, std::move(key), kind.algorithm, kind.digest, std::move(spki), std::move(initialised)));
 }
 
-Result<Bytes> SoftwareSigner::sign(ByteView message) const {
+Result<pki::ossl::Ptr<EVP_MD_CTX>> SoftwareSigner::new_sign_context() const {
   pki::ossl::Ptr<EVP_MD_CTX> md_ctx(::EVP_MD_CTX_new());
+  if (!md_ctx) {
+    return fail(pki::ossl::last_error("EVP_MD_CTX_new"));
+  }
+  if (::EVP_MD_CTX_copy_ex(md_ctx.get(), initialised_.get()) == 1) {
+    return md_ctx;
+  }
+  // A provider without context duplication: initialise this context from scratch instead.
+  pki::ossl::clear_errors();
+  md_ctx.reset(::EVP_MD_CTX_new());
   if (!md_ctx) {
     return fail(pki::ossl::last_error("EVP_MD_CTX_new"));
   }
@@ -77,6 +95,11 @@ Result<Bytes> SoftwareSigner::sign(ByteView message) const {
                               key_.get(), nullptr) != 1) {
     return fail(pki::ossl::last_error("EVP_DigestSignInit_ex"));
   }
+  return md_ctx;
+}
+
+Result<Bytes> SoftwareSigner::sign(ByteView message) const {
+  FLEETPKI_TRY(pki::ossl::Ptr<EVP_MD_CTX> md_ctx, new_sign_context());
   // One-shot use: FINALISE spares the context copy EVP_DigestSignFinal makes to stay reusable.
   ::EVP_MD_CTX_set_flags(md_ctx.get(), EVP_MD_CTX_FLAG_FINALISE);
   int max_size = ::EVP_PKEY_get_size(key_.get());
