@@ -192,6 +192,22 @@ Result<PublicKeyInfo> parse_public_key(ByteView spki_der) {
 
 Result<ossl::Ptr<EVP_PKEY>> make_verification_key(const CryptoContext& ctx,
                                                   const PublicKeyInfo& key) {
+  if (key.type == KeyType::EcP256 || key.type == KeyType::EcP384) {
+    // Fast path: duplicate the pre-built group and set the point. EC_POINT_oct2point inside
+    // refuses a point that is not on the curve.
+    ossl::Ptr<EVP_PKEY> pkey(::EVP_PKEY_dup(key.type == KeyType::EcP256 ? ctx.p256_template()
+                                                                        : ctx.p384_template()));
+    if (!pkey) {
+      return tl::unexpected(ossl::last_error("EVP_PKEY_dup"));
+    }
+    if (::EVP_PKEY_set1_encoded_public_key(pkey.get(), key.subject_public_key.data(),
+                                           key.subject_public_key.size()) != 1) {
+      return tl::unexpected(ossl::last_error("EVP_PKEY_set1_encoded_public_key",
+                                             Errc::InvalidArgument,
+                                             "EC public key is not a point on the curve"));
+    }
+    return pkey;
+  }
   ossl::Ptr<EVP_PKEY_CTX> pctx(
       ::EVP_PKEY_CTX_new_from_name(ctx.libctx(), keymgmt_name(key.type), ctx.propq()));
   if (!pctx) {
