@@ -1,6 +1,7 @@
 // Transport-neutral request and response seen by handlers (thin handlers never touch Beast).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -18,8 +19,11 @@ struct Request {
   std::string body;
   std::map<std::string, std::string> path_params;  // filled by the Router from "{name}" segments
   std::string request_id;                        // random, echoed as X-Request-Id
-  std::string remote_address;
+  std::string remote_address;                    // peer IP address (no port)
   bool tls = false;
+  /// TLS client certificate chain as DER, leaf first; empty when the client sent none (or plain
+  /// HTTP). NOT verified by the TLS layer: the application validates it (see tls_context.cpp).
+  std::vector<std::vector<std::uint8_t>> client_cert_chain_der;
 
   /// Header value by lower-case name.
   std::optional<std::string> header(const std::string& lower_name) const {

@@ -24,6 +24,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <array>
 #include <atomic>
 #include <condition_variable>
@@ -300,6 +303,40 @@ std::optional<Response> read_error_reply(const beast::error_code& ec, const Serv
   return std::nullopt;
 }
 
+bool append_der(X509* cert, std::vector<std::vector<std::uint8_t>>& out) {
+  const int length = ::i2d_X509(cert, nullptr);
+  if (length <= 0) {
+    return false;
+  }
+  std::vector<std::uint8_t> der(static_cast<std::size_t>(length));
+  unsigned char* cursor = der.data();
+  if (::i2d_X509(cert, &cursor) != length) {
+    return false;
+  }
+  out.push_back(std::move(der));
+  return true;
+}
+
+/// The client's certificate chain (leaf first) as DER; empty when it sent none. On the server
+/// side SSL_get_peer_cert_chain() excludes the leaf, so the leaf is taken separately.
+std::vector<std::vector<std::uint8_t>> client_chain_der(SSL* ssl) {
+  std::vector<std::vector<std::uint8_t>> out;
+  X509* leaf = ::SSL_get0_peer_certificate(ssl);
+  if (leaf == nullptr) {
+    return out;
+  }
+  bool ok = append_der(leaf, out);
+  STACK_OF(X509)* chain = ::SSL_get_peer_cert_chain(ssl);
+  for (int i = 0; ok && chain != nullptr && i < sk_X509_num(chain); ++i) {
+    ok = append_der(sk_X509_value(chain, i), out);
+  }
+  if (!ok) {
+    log::warn("cannot encode the TLS client certificate chain: " + detail::drain_openssl_errors());
+    out.clear();
+  }
+  return out;
+}
+
 std::string remote_address_of(const tcp::socket& socket) {
   beast::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
@@ -351,6 +388,7 @@ class Session final : public SessionBase {
         log::debug("TLS handshake with " + remote_address_ + " failed: " + handshake_ec.message());
         co_return;
       }
+      client_chain_ = client_chain_der(stream_.native_handle());
     }
     beast::flat_buffer buffer;
     bool first = true;
@@ -436,6 +474,7 @@ class Session final : public SessionBase {
                                                                  : detail::new_request_id();
     request.remote_address = remote_address_;
     request.tls = kTls;
+    request.client_cert_chain_der = client_chain_;
     const bool head = beast_request.method() == http::verb::head;
     const unsigned version = beast_request.version();
     const bool keep_alive = beast_request.keep_alive() && !stop_requested_;
@@ -536,6 +575,7 @@ class Session final : public SessionBase {
   const ServerLimits& limits_;
   const std::string remote_address_;
   Stream stream_;
+  std::vector<std::vector<std::uint8_t>> client_chain_;  // from the handshake; same for every request
   State state_ = State::Handshake;
   bool stop_requested_ = false;
 };

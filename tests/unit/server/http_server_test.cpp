@@ -41,7 +41,7 @@ void add_routes(Router& router) {
         {"target", r.target},         {"name", r.path_params.at("name")},
         {"query", r.query},           {"x_test", r.header("x-test").value_or("")},
         {"remote", r.remote_address}, {"tls", r.tls},
-        {"request_id", r.request_id},
+        {"request_id", r.request_id}, {"client_certs", r.client_cert_chain_der.size()},
     };
     Response out;
     out.body = j.dump();
@@ -148,6 +148,27 @@ TEST_F(HttpServerTest, RequestReachesHandlerDecoded) {
   EXPECT_EQ(j["remote"], "127.0.0.1");
   EXPECT_EQ(j["tls"], true);
   EXPECT_EQ(j["request_id"], reply->header("x-request-id"));
+}
+
+TEST_F(HttpServerTest, ClientCertificateIsRequestedAcceptedAndPassedOn) {
+  auto device = testing::make_identity("device-1");
+  ASSERT_FALSE(device.cert_pem.empty());
+  ClientOptions options;
+  options.client_cert_pem = device.cert_pem;
+  options.client_key = device.key.get();
+  auto client = tls_client(options);
+  ASSERT_TRUE(client);  // self-signed and unknown: still accepted at the TLS layer
+  ASSERT_TRUE(client->send(get("/echo/me")));
+  auto reply = client->read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(nlohmann::json::parse(reply->body)["client_certs"], 1);
+
+  auto anonymous = tls_client();
+  ASSERT_TRUE(anonymous);
+  ASSERT_TRUE(anonymous->send(get("/echo/anon")));
+  reply = anonymous->read_reply();
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(nlohmann::json::parse(reply->body)["client_certs"], 0);
 }
 
 TEST_F(HttpServerTest, ValidClientRequestIdIsEchoedInvalidOneReplaced) {

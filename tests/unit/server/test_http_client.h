@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 
 #include <cctype>
@@ -37,6 +38,8 @@ struct ClientOptions {
   bool tls = true;
   int max_tls_version = 0;  // 0 = library default (TLS 1.3)
   int timeout_seconds = 10;
+  std::string client_cert_pem;         // optional TLS client certificate …
+  EVP_PKEY* client_key = nullptr;      // … and its key (not owned)
 };
 
 class TestClient final {
@@ -76,6 +79,18 @@ class TestClient final {
         ::SSL_CTX_set_security_level(client->ctx_, 0);
         ::SSL_CTX_set_min_proto_version(client->ctx_, TLS1_VERSION);
         ::SSL_CTX_set_cipher_list(client->ctx_, "DEFAULT:@SECLEVEL=0");
+      }
+    }
+    if (!options.client_cert_pem.empty()) {
+      BIO* bio = ::BIO_new_mem_buf(options.client_cert_pem.data(),
+                                   static_cast<int>(options.client_cert_pem.size()));
+      X509* cert = bio != nullptr ? ::PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+      const bool ok = cert != nullptr && ::SSL_CTX_use_certificate(client->ctx_, cert) == 1 &&
+                      ::SSL_CTX_use_PrivateKey(client->ctx_, options.client_key) == 1;
+      ::X509_free(cert);
+      ::BIO_free(bio);
+      if (!ok) {
+        return nullptr;
       }
     }
     client->ssl_ = ::SSL_new(client->ctx_);
