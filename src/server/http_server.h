@@ -23,6 +23,16 @@ struct ServerLimits {
 };
 
 /// Owns the io_context and its threads. Listeners are added before start().
+///
+/// Threading: every connection runs on its own strand; a request's handler is called
+/// synchronously on one of the `threads` io threads, so handlers of different connections run
+/// concurrently and must be thread-safe, and a blocking handler occupies a thread (use >= 4
+/// threads when handlers wait for the database). The Router is used by reference: it must outlive
+/// the server and must not be modified after start(). listen_tls() takes its own reference on the
+/// SSL_CTX (SSL_CTX_up_ref). stop() must not be called from a handler (it joins the io threads).
+/// Responses always carry Content-Length, X-Request-Id and (unless the handler set one)
+/// Cache-Control: no-store; Content-Length, Transfer-Encoding, Connection and X-Request-Id set by
+/// a handler are ignored. HEAD is answered by the GET handler without a body.
 class HttpServer final {
  public:
   explicit HttpServer(unsigned threads, ServerLimits limits = {});
