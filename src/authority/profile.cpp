@@ -125,9 +125,9 @@ std::string Profile::to_json() const {
 
 Result<std::uint16_t> Profile::key_usage_bits(bool subject_is_rsa) const {
   std::uint16_t bits = 0;
-  for (const auto& name : key_usage) {
-    auto it = key_usage_names().find(name);
-    if (it == key_usage_names().end()) return fail(Errc::InvalidArgument, "unknown or forbidden key usage '" + name + "'");
+  for (const auto& usage : key_usage) {
+    auto it = key_usage_names().find(usage);
+    if (it == key_usage_names().end()) return fail(Errc::InvalidArgument, "unknown or forbidden key usage '" + usage + "'");
     bits = static_cast<std::uint16_t>(bits | it->second);
   }
   if (subject_is_rsa && rsa_key_encipherment) bits = static_cast<std::uint16_t>(bits | pki::kKeyEncipherment);
@@ -136,9 +136,9 @@ Result<std::uint16_t> Profile::key_usage_bits(bool subject_is_rsa) const {
 
 Result<std::vector<std::string>> Profile::ext_key_usage_oids() const {
   std::vector<std::string> oids;
-  for (const auto& name : ext_key_usage) {
-    auto it = eku_names().find(name);
-    if (it == eku_names().end()) return fail(Errc::InvalidArgument, "unknown extended key usage '" + name + "'");
+  for (const auto& usage : ext_key_usage) {
+    auto it = eku_names().find(usage);
+    if (it == eku_names().end()) return fail(Errc::InvalidArgument, "unknown extended key usage '" + usage + "'");
     oids.push_back(it->second);
   }
   return oids;

@@ -30,8 +30,8 @@ struct ProfileRuntime {
 
 struct TenantRuntime {
   store::TenantRecord tenant;
-  std::map<std::string, std::shared_ptr<const CaRuntime>> cas;
-  std::map<std::string, std::shared_ptr<const ProfileRuntime>> profiles;
+  std::map<std::string, std::shared_ptr<const CaRuntime>, std::less<>> cas;
+  std::map<std::string, std::shared_ptr<const ProfileRuntime>, std::less<>> profiles;
 };
 
 }  // namespace fleetpki::authority

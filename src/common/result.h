@@ -32,11 +32,12 @@ inline Status ok() { return {}; }
   }                                                                       \
   decl = std::move(*FLEETPKI_CONCAT(fleetpki_try_, __LINE__))
 
-/// FLEETPKI_CHECK_OK(expr): returns the error of a Status-returning expr from the enclosing function.
-#define FLEETPKI_RETURN_IF_ERROR(expr)                                   \
-  do {                                                                   \
-    auto fleetpki_status_ = (expr);                                      \
-    if (!fleetpki_status_) {                                             \
-      return ::tl::unexpected(std::move(fleetpki_status_).error());      \
-    }                                                                    \
+/// FLEETPKI_RETURN_IF_ERROR(expr): returns the error of a Result-returning expr from the
+/// enclosing function and discards its value otherwise.
+#define FLEETPKI_RETURN_IF_ERROR(expr)                                                     \
+  do {                                                                                     \
+    auto FLEETPKI_CONCAT(fleetpki_status_, __LINE__) = (expr);                             \
+    if (!FLEETPKI_CONCAT(fleetpki_status_, __LINE__)) {                                    \
+      return ::tl::unexpected(std::move(FLEETPKI_CONCAT(fleetpki_status_, __LINE__)).error()); \
+    }                                                                                      \
   } while (false)
