@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "pki/ossl/ptr.h"
 #include "server/api_v1/api_v1.h"
+#include "server/est/est_routes.h"
 #include "server/http_server.h"
 
 namespace fleetpki::cli {
@@ -113,6 +114,7 @@ int serve(const ServeOptions& opt) {
   if (!https_port) return report_failure(https_port.error());
 
   server::api_v1::register_routes(https_router, http_router, *(*rt)->authority);
+  server::est::register_routes(https_router, *(*rt)->authority);
   server.start();
   std::cout << "https listening on " << url_host(https->host) << ":" << *https_port << "\n"
             << "http listening on " << url_host(http->host) << ":" << *http_port << std::endl;

@@ -13,5 +13,6 @@ list(APPEND FLEETPKI_SERVER_SOURCES
   api_v1/certificates_handler.cpp
   api_v1/request_helpers.cpp
   api_v1/system_handlers.cpp
+  est/est_routes.cpp
   ${FLEETPKI_OPENAPI_CPP})
 set(FLEETPKI_API_V1_DEPS fleetpki::authority)
