@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <future>
 
 #include "authority/ca_factory.h"
 #include "authority/default_profiles.h"
@@ -307,58 +308,130 @@ Result<IssuedCertificate> Authority::issue_for_key(const Principal& who, std::st
   return sign_and_record(who, *tenant, *profile->second, key_info, subject, call);
 }
 
-Result<IssuedCertificate> Authority::sign_and_record(const Principal& who, const TenantRuntime& tenant,
-                                                     const ProfileRuntime& profile,
-                                                     const pki::PublicKeyInfo& key,
-                                                     const SubjectDecision& subject, const CallContext& call) {
+Result<Authority::Prepared> Authority::sign(const Principal& who, const TenantRuntime& tenant,
+                                            const ProfileRuntime& profile, const pki::PublicKeyInfo& key,
+                                            const SubjectDecision& subject, const CallContext& call) {
   const CaRuntime& ca = *profile.ca;
   const pki::TbsTemplate& tpl = key.type == pki::KeyType::Rsa ? profile.tbs_rsa : profile.tbs;
   const Bytes ski = profile.profile.subject_key_id ? pki::key_identifier(deps_.crypto, key) : Bytes{};
 
-  for (int attempt = 0;; ++attempt) {
-    FLEETPKI_TRY(Bytes serial, pki::generate_serial());
-    const TimePoint now = deps_.clock.now();
-    pki::TbsVariableParts var;
-    var.serial = serial;
-    var.not_before = now - kBackdate;
-    if (profile.profile.validity_days) var.not_after = now + std::chrono::days(*profile.profile.validity_days);
-    var.subject_name_der = subject.subject_der;
-    var.spki_der = key.spki_der;
-    var.subject_key_id = ski;
-    var.subject_alt_names = &subject.subject_alt_names;
-    FLEETPKI_TRY(Bytes tbs, tpl.encode(var));
-    FLEETPKI_TRY(Bytes signature, ca.signer->sign(tbs));
+  FLEETPKI_TRY(Bytes serial, pki::generate_serial());
+  const TimePoint now = deps_.clock.now();
+  pki::TbsVariableParts var;
+  var.serial = serial;
+  var.not_before = now - kBackdate;
+  if (profile.profile.validity_days) var.not_after = now + std::chrono::days(*profile.profile.validity_days);
+  var.subject_name_der = subject.subject_der;
+  var.spki_der = key.spki_der;
+  var.subject_key_id = ski;
+  var.subject_alt_names = &subject.subject_alt_names;
+  FLEETPKI_TRY(Bytes tbs, tpl.encode(var));
+  FLEETPKI_TRY(Bytes signature, ca.signer->sign(tbs));
 
-    IssuedCertificate out;
-    store::CertificateRecord& rec = out.record;
-    rec.tenant_id = tenant.tenant.id;
-    rec.ca_id = ca.record.id;
-    rec.profile = profile.profile.name;
-    rec.profile_version = profile.profile.version;
-    rec.serial_hex = pki::serial_to_hex(serial);
-    rec.subject = subject.subject_text;
-    rec.not_before = to_unix(var.not_before);
-    rec.not_after = var.not_after ? to_unix(*var.not_after) : pki::kNoExpiryUnix;
-    rec.status = store::kStatusValid;
-    rec.der = pki::assemble_certificate(tbs, ca.signer->algorithm(), signature);
-    rec.created_at = to_unix(now);
-    const store::AuditEvent event =
-        audit_event(who, tenant.tenant.id, "certificate.issue", rec.serial_hex, call,
-                    {{"profile", rec.profile}, {"profile_version", rec.profile_version},
-                     {"ca", ca.record.name}, {"subject", rec.subject}},
-                    rec.created_at);
-    Status stored = committer_.submit([&](store::Transaction& tx) -> Status {
-      FLEETPKI_TRY(rec.id, tx.insert_certificate(rec));
-      return tx.append_audit(event);
-    });
+  Prepared prepared;
+  prepared.issued = std::make_shared<IssuedCertificate>();
+  store::CertificateRecord& rec = prepared.issued->record;
+  rec.tenant_id = tenant.tenant.id;
+  rec.ca_id = ca.record.id;
+  rec.profile = profile.profile.name;
+  rec.profile_version = profile.profile.version;
+  rec.serial_hex = pki::serial_to_hex(serial);
+  rec.subject = subject.subject_text;
+  rec.not_before = to_unix(var.not_before);
+  rec.not_after = var.not_after ? to_unix(*var.not_after) : pki::kNoExpiryUnix;
+  rec.status = store::kStatusValid;
+  rec.der = pki::assemble_certificate(tbs, ca.signer->algorithm(), signature);
+  rec.created_at = to_unix(now);
+  prepared.event = audit_event(who, tenant.tenant.id, "certificate.issue", rec.serial_hex, call,
+                               {{"profile", rec.profile}, {"profile_version", rec.profile_version},
+                                {"ca", ca.record.name}, {"subject", rec.subject}},
+                               rec.created_at);
+  prepared.issued->chain_pem = ca.chain_pem;
+  return prepared;
+}
+
+std::future<Status> Authority::commit_async(const Prepared& prepared) {
+  // The unit may run twice (alone after a failed batch): it only writes to the database.
+  return committer_.submit_async([issued = prepared.issued, event = prepared.event](store::Transaction& tx) -> Status {
+    FLEETPKI_TRY(issued->record.id, tx.insert_certificate(issued->record));
+    return tx.append_audit(event);
+  });
+}
+
+Result<IssuedCertificate> Authority::sign_and_record(const Principal& who, const TenantRuntime& tenant,
+                                                     const ProfileRuntime& profile,
+                                                     const pki::PublicKeyInfo& key,
+                                                     const SubjectDecision& subject, const CallContext& call) {
+  for (int attempt = 0;; ++attempt) {
+    FLEETPKI_TRY(Prepared prepared, sign(who, tenant, profile, key, subject, call));
+    Status stored = commit_async(prepared).get();
     if (!stored && stored.error().code == Errc::AlreadyExists && attempt + 1 < kMaxSerialAttempts) {
       continue;  // a serial collision (2^-126): draw another serial
     }
     if (!stored) return fail(stored.error());
-    out.certificate_pem = pki::pem_encode(rec.der, "CERTIFICATE");
-    out.chain_pem = ca.chain_pem;
-    return out;
+    prepared.issued->certificate_pem = pki::pem_encode(prepared.issued->record.der, "CERTIFICATE");
+    return std::move(*prepared.issued);
   }
+}
+
+std::vector<Result<IssuedCertificate>> Authority::issue_many(const Principal& who, std::string_view tenant_name,
+                                                             std::string_view profile_name,
+                                                             const std::vector<std::string>& csr_pems,
+                                                             const CallContext& call) {
+  std::vector<Result<IssuedCertificate>> results;
+  results.reserve(csr_pems.size());
+  auto tenant = authorize(who, tenant_name, Permission::CertificateIssue);
+  if (!tenant) {
+    for (std::size_t i = 0; i < csr_pems.size(); ++i) results.emplace_back(fail(tenant.error()));
+    return results;
+  }
+  auto profile_it = (*tenant)->profiles.find(profile_name);
+  if (profile_it == (*tenant)->profiles.end()) {
+    for (std::size_t i = 0; i < csr_pems.size(); ++i) {
+      results.emplace_back(fail(Errc::NotFound, "profile '" + std::string(profile_name) + "' not found"));
+    }
+    return results;
+  }
+  const ProfileRuntime& profile = *profile_it->second;
+
+  struct InFlight {
+    std::optional<pki::Csr> csr;
+    std::optional<SubjectDecision> subject;
+    Prepared prepared;
+    std::future<Status> committed;
+  };
+  std::vector<InFlight> flights(csr_pems.size());
+  for (std::size_t i = 0; i < csr_pems.size(); ++i) {
+    InFlight& f = flights[i];
+    auto prepared = [&]() -> Result<Prepared> {
+      FLEETPKI_TRY(auto csr, pki::Csr::from_pem(deps_.crypto, csr_pems[i]));
+      f.csr = std::move(csr);
+      FLEETPKI_TRY(auto subject, decide_subject(profile.profile, *f.csr));
+      f.subject = std::move(subject);
+      return sign(who, **tenant, profile, f.csr->public_key(), *f.subject, call);
+    }();
+    if (!prepared) {
+      results.emplace_back(fail(prepared.error()));
+      continue;
+    }
+    f.prepared = std::move(*prepared);
+    f.committed = commit_async(f.prepared);
+    results.emplace_back(fail(Errc::Internal, "pending"));  // replaced below
+  }
+  for (std::size_t i = 0; i < flights.size(); ++i) {
+    InFlight& f = flights[i];
+    if (!f.committed.valid()) continue;
+    Status stored = f.committed.get();
+    if (stored) {
+      f.prepared.issued->certificate_pem = pki::pem_encode(f.prepared.issued->record.der, "CERTIFICATE");
+      results[i] = std::move(*f.prepared.issued);
+    } else if (stored.error().code == Errc::AlreadyExists) {
+      results[i] = sign_and_record(who, **tenant, profile, f.csr->public_key(), *f.subject, call);
+    } else {
+      results[i] = fail(stored.error());
+    }
+  }
+  return results;
 }
 
 // ---- lookups ---------------------------------------------------------------------------------

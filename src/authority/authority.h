@@ -10,6 +10,7 @@
 // its audit event in the same transaction as the change.
 #pragma once
 
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -79,6 +80,15 @@ class Authority final {
   /// audit event are committed.
   Result<IssuedCertificate> issue(const Principal& who, const IssueRequest& request, const CallContext& call);
 
+  /// Factory batch: issues one certificate per CSR through one profile. Each CSR succeeds or fails
+  /// on its own (the result at index i belongs to csr_pems[i]). Signing of later CSRs overlaps the
+  /// group commit of earlier ones; every certificate returned has been committed with its audit
+  /// event.
+  std::vector<Result<IssuedCertificate>> issue_many(const Principal& who, std::string_view tenant,
+                                                    std::string_view profile,
+                                                    const std::vector<std::string>& csr_pems,
+                                                    const CallContext& call);
+
   /// Issues a certificate for a key held in the vault (the server's own TLS certificate).
   Result<IssuedCertificate> issue_for_key(const Principal& who, std::string_view tenant,
                                           std::string_view profile, const keys::Signer& key,
@@ -110,6 +120,17 @@ class Authority final {
   /// Authorizes `who` for `permission` on the tenant named `tenant`; loads it.
   Result<std::shared_ptr<const TenantRuntime>> authorize(const Principal& who, std::string_view tenant,
                                                          Permission permission);
+  /// A signed certificate and its audit event, ready to be committed.
+  struct Prepared {
+    std::shared_ptr<IssuedCertificate> issued;
+    store::AuditEvent event;
+  };
+  Result<Prepared> sign(const Principal& who, const TenantRuntime& tenant, const ProfileRuntime& profile,
+                        const pki::PublicKeyInfo& key, const struct SubjectDecision& subject,
+                        const CallContext& call);
+  /// Queues the certificate and its audit event for the group commit.
+  std::future<Status> commit_async(const Prepared& prepared);
+  /// sign + commit, drawing a new serial on the (2^-126) chance of a collision.
   Result<IssuedCertificate> sign_and_record(const Principal& who, const TenantRuntime& tenant,
                                             const ProfileRuntime& profile,
                                             const pki::PublicKeyInfo& key,

@@ -50,18 +50,23 @@ GroupCommitter::~GroupCommitter() {
 }
 
 Status GroupCommitter::submit(std::function<Status(Transaction&)> work) {
+  return submit_async(std::move(work)).get();
+}
+
+std::future<Status> GroupCommitter::submit_async(std::function<Status(Transaction&)> work) {
   auto pending = std::make_shared<Pending>();
   pending->work = std::move(work);
   std::future<Status> result = pending->done.get_future();
   {
     std::lock_guard lock(mutex_);
     if (stopping_) {
-      return fail(Errc::Unavailable, "the store is shutting down");
+      pending->done.set_value(fail(Errc::Unavailable, "the store is shutting down"));
+      return result;
     }
     queue_.push_back(pending);
   }
   wake_.notify_one();
-  return result.get();
+  return result;
 }
 
 void GroupCommitter::run() {

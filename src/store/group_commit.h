@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -23,7 +24,13 @@ class GroupCommitter final {
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
+  /// Queues `work` and waits until its transaction has committed (or failed).
   Status submit(std::function<Status(Transaction&)> work);
+
+  /// Queues `work` and returns at once; the future becomes ready when its transaction has
+  /// committed. Lets one thread prepare the next units while earlier ones commit (pipelining).
+  /// `work` must own everything it uses.
+  std::future<Status> submit_async(std::function<Status(Transaction&)> work);
 
  private:
   struct Pending;

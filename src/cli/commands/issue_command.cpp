@@ -70,31 +70,48 @@ int run_batch(const BatchOptions& opt) {
   authority::Authority& authority = *(*rt)->authority;
   const authority::Principal who = local_operator();
 
+  // Workers take chunks of files; within a chunk, signing overlaps the group commit (issue_many).
+  constexpr std::size_t kChunk = 64;
   ProgressBar progress(files.size());
   std::atomic<std::size_t> next{0}, issued{0}, failed{0};
   std::mutex err_mutex;
+  auto report = [&](const fs::path& file, const Error& error) {
+    ++failed;
+    std::lock_guard lock(err_mutex);
+    std::cerr << (::isatty(STDERR_FILENO) ? "\r" : "") << "fleetpki: " << file.filename().string() << ": "
+              << error.message << "\n";
+  };
   auto worker = [&] {
-    for (std::size_t i = next++; i < files.size(); i = next++) {
-      const fs::path& file = files[i];
-      auto result = [&]() -> Status {
-        FLEETPKI_TRY(std::string pem, read_file(file, kMaxCsrFileBytes));
-        FLEETPKI_TRY(auto cert, authority.issue(who, {opt.tenant, opt.profile, pem}, {"batch:" + file.filename().string()}));
-        const fs::path out = fs::path(opt.out) / (file.stem().string() + ".crt");
-        return write_file_atomic(out, cert.certificate_pem, 0644);
-      }();
-      if (result) {
-        ++issued;
-      } else {
-        ++failed;
-        std::lock_guard lock(err_mutex);
-        std::cerr << (::isatty(STDERR_FILENO) ? "\r" : "") << "fleetpki: " << file.filename().string()
-                  << ": " << result.error().message << "\n";
+    for (std::size_t begin = next.fetch_add(kChunk); begin < files.size(); begin = next.fetch_add(kChunk)) {
+      const std::size_t end = std::min(files.size(), begin + kChunk);
+      std::vector<std::string> pems;
+      std::vector<std::size_t> index;  // pems[k] came from files[index[k]]
+      for (std::size_t i = begin; i < end; ++i) {
+        auto pem = read_file(files[i], kMaxCsrFileBytes);
+        if (!pem) {
+          report(files[i], pem.error());
+          progress.tick();
+          continue;
+        }
+        pems.push_back(std::move(*pem));
+        index.push_back(i);
       }
-      progress.tick();
+      auto results = authority.issue_many(who, opt.tenant, opt.profile, pems, {"batch"});
+      for (std::size_t k = 0; k < results.size(); ++k) {
+        const fs::path& file = files[index[k]];
+        Status written = results[k].and_then([&](const authority::IssuedCertificate& cert) {
+          return write_file_atomic(fs::path(opt.out) / (file.stem().string() + ".crt"), cert.certificate_pem, 0644);
+        });
+        if (written) {
+          ++issued;
+        } else {
+          report(file, written.error());
+        }
+        progress.tick();
+      }
     }
   };
-  unsigned threads = opt.threads ? opt.threads : std::max(2u, std::thread::hardware_concurrency() * 2);
-  threads = std::min<unsigned>(threads, static_cast<unsigned>(std::max<std::size_t>(1, files.size())));
+  unsigned threads = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
@@ -114,7 +131,7 @@ void add_issue_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--profile", opt->profile, "Certificate profile, e.g. idevid")->required();
   cmd->add_option("--csr-dir", opt->csr_dir, "Folder of *.csr / *.pem CSRs")->required();
   cmd->add_option("--out", opt->out, "Folder for the certificates (<stem>.crt)")->required();
-  cmd->add_option("--threads", opt->threads, "Signing threads (default: 2 x cores)");
+  cmd->add_option("--threads", opt->threads, "Signing threads (default: one per core)");
   cmd->callback([&run, opt] { run = [opt] { return run_batch(*opt); }; });
 }
 

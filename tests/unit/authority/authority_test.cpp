@@ -177,6 +177,34 @@ TEST_F(AuthorityTest, ConcurrentIssuanceStoresEveryCertificateWithDistinctSerial
   EXPECT_EQ(serials.size(), page->items.size());
 }
 
+TEST_F(AuthorityTest, IssueManyIssuesEachGoodCsrAndReportsEachBadOne) {
+  std::vector<std::string> pems;
+  for (int i = 0; i < 10; ++i) pems.push_back(make_csr_pem({.subject = {{"CN", "batch-" + std::to_string(i)}}}));
+  pems[3] = "-----BEGIN CERTIFICATE REQUEST-----\nnot base64\n-----END CERTIFICATE REQUEST-----\n";
+  pems[7] = make_csr_pem({.subject = {{"CN", "ca"}}, .extensions = {{"basicConstraints", "critical,CA:TRUE"}}});
+  auto results = authority_->issue_many(platform_admin_, "default", "tls-client", pems, {"batch"});
+  ASSERT_EQ(results.size(), pems.size());
+  std::set<std::string> serials;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (i == 3 || i == 7) {
+      ASSERT_FALSE(results[i]) << i;
+      EXPECT_EQ(results[i].error().code, Errc::InvalidArgument);
+      continue;
+    }
+    ASSERT_TRUE(results[i]) << i << ": " << results[i].error().message;
+    EXPECT_EQ(results[i]->record.subject, "CN=batch-" + std::to_string(i));
+    EXPECT_GT(results[i]->record.id, 0);
+    auto stored = authority_->get_certificate(platform_admin_, "default", results[i]->record.serial_hex);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->der, results[i]->record.der);
+    serials.insert(results[i]->record.serial_hex);
+  }
+  EXPECT_EQ(serials.size(), 8u);
+  EXPECT_EQ(stored_certificates(), 8u);
+  auto unknown = authority_->issue_many(platform_admin_, "default", "nope", pems, {});
+  for (const auto& r : unknown) EXPECT_EQ(r.error().code, Errc::NotFound);
+}
+
 TEST_F(AuthorityTest, ServerCertificateForAVaultKeyCarriesTheRequestedNames) {
   auto ref = vault_->generate(keys::KeyAlgorithm::EcP256, "server-tls");
   ASSERT_TRUE(ref);
