@@ -20,22 +20,27 @@ trap 'rm -rf "$T"' EXIT
 
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "run_all: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, load average $LOAD_BEFORE" >&2
-awk '{ if ($1 > 1.0) print "run_all: WARNING: load average " $1 " > 1: something else is running; figures will be low" }' /proc/loadavg >&2
+# The load average decays slowly (a build that ended a minute ago still shows); the busiest
+# processes tell whether something else is running now.
+awk '{ if ($1 > 1.0) print "run_all: note: load average " $1 " > 1; busiest processes now:" }' /proc/loadavg >&2
+ps -eo pcpu=,comm= --sort=-pcpu | head -n 3 | sed 's/^/run_all:   /' >&2
 
 # Google Benchmark 1.7.1: --benchmark_min_time is a plain number of seconds.
 "$BENCH" --benchmark_format=json --benchmark_min_time="$MIN_TIME" --benchmark_out="$T/issuance.json" \
   --benchmark_out_format=json >/dev/null 2>"$T/issuance.err" \
   || { cat "$T/issuance.err" >&2; echo "run_all: issuance_bench failed" >&2; exit 1; }
 LOAD_AFTER_GB="$(cut -d' ' -f1-3 /proc/loadavg)"
+# Raw P-256 sign/verify speed of this machine right now (context for the limit; PEERS.md section 1).
+openssl speed -seconds 2 ecdsap256 2>/dev/null | grep '256 bits ecdsa' >"$T/speed.txt" || true
 
 rest_rc=0
 REST_SUMMARY="$T/rest.json" bash "$ROOT/bench/rest_vs_cfssl.sh" >"$T/rest.md" 2>"$T/rest.err" || rest_rc=$?
 LOAD_AFTER_REST="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 "$PY" - "$T/issuance.json" "$T/rest.json" "$T/rest.md" "$T/rest.err" "$rest_rc" \
-  "$LOAD_BEFORE" "$LOAD_AFTER_GB" "$LOAD_AFTER_REST" <<'PYEOF'
+  "$LOAD_BEFORE" "$LOAD_AFTER_GB" "$LOAD_AFTER_REST" "$T/speed.txt" <<'PYEOF'
 import json, os, re, sys
-gb_file, rest_file, rest_md, rest_err, rest_rc, load0, load1, load2 = sys.argv[1:9]
+gb_file, rest_file, rest_md, rest_err, rest_rc, load0, load1, load2, speed_file = sys.argv[1:10]
 gb = json.load(open(gb_file))
 failed = False
 runs = {}
@@ -59,19 +64,28 @@ def us(name, threads):  # wall time per item, all threads together
 
 lim1, lim2 = ips("BM_Limit_VerifyPlusSign", 1), ips("BM_Limit_VerifyPlusSign", 2)
 iss1, iss2, iss8 = (ips("BM_Issue_DurableSqlite", t) for t in (1, 2, 8))
+many1, many2 = ips("BM_IssueMany_DurableSqlite", 1), ips("BM_IssueMany_DurableSqlite", 2)
+speed = open(speed_file).read().split()
+sign_s = verify_s = float("nan")
+if len(speed) >= 8:  # "256 bits ecdsa (nistp256) 0.0000s 0.0001s 34561.9 10632.5"
+    sign_s, verify_s = float(speed[-2]), float(speed[-1])
 csr1 = ips("BM_CsrParseAndVerify", 1)
 ctx = gb.get("context", {})
 
 def verdict(ok):
     return "MET" if ok else "MISSED"
 
-print("## issuance_bench (in process), %s, %s CPUs, library build %s, load average before %s, after %s"
-      % (ctx.get("date", "?"), ctx.get("num_cpus", "?"), ctx.get("library_build_type", "?"), load0, load1))
+print("## issuance_bench (in process), %s, %s CPUs, load average before %s, after %s"
+      % (ctx.get("date", "?"), ctx.get("num_cpus", "?"), load0, load1))
 print()
-print("| benchmark | items/s | µs per item (wall, all threads) |")
-print("|---|---:|---:|")
+print("`openssl speed -seconds 2 ecdsap256` now: %.0f sign/s, %.0f verify/s, so verify+sign = %.1f µs "
+      "(one core)" % (sign_s, verify_s, 1e6 / sign_s + 1e6 / verify_s))
+print()
+print("| benchmark | items/s | µs per item (wall, all threads) | bench-thread CPU / wall |")
+print("|---|---:|---:|---:|")
 for (name, t) in sorted(runs):
-    print("| %s threads:%d | %.0f | %.1f |" % (name, t, ips(name, t), us(name, t)))
+    b = runs[(name, t)]
+    print("| %s threads:%d | %.0f | %.1f | %.2f |" % (name, t, ips(name, t), us(name, t), b["cpu_time"] / b["real_time"]))
 print()
 lim_scale = lim2 / lim1
 iss_scale = iss2 / iss1
@@ -81,8 +95,10 @@ rows = [
     ("issuance scaling 2 threads / 1 thread", iss_scale, "%.0f / %.0f per s (limit scales %.2fx)" % (iss2, iss1, lim_scale),
      "near-linear: >= 0.9 x limit scaling (%.2f)" % (0.9 * lim_scale), verdict(iss_scale >= 0.9 * lim_scale)),
     ("durable issuance 8 threads / limit 2 threads (group commit)", iss8 / lim2, "%.0f / %.0f per s" % (iss8, lim2), "(information)", "-"),
+    ("pipelined batch issue_many / limit, 1 thread", many1 / lim1, "%.0f / %.0f per s" % (many1, lim1), "(information: factory path)", "-"),
+    ("pipelined batch issue_many / limit, 2 threads", many2 / lim2, "%.0f / %.0f per s" % (many2, lim2), "(information: factory path)", "-"),
     ("CSR parse+verify time / limit time (verify+sign)", lim1 / csr1, "%.1f µs / %.1f µs" % (1e6 / csr1, 1e6 / lim1),
-     "(information; verify alone is ~0.75 of the limit)", "-"),
+     "(information; verify alone is %.2f of verify+sign by openssl speed)" % ((1 / verify_s) / (1 / verify_s + 1 / sign_s)), "-"),
 ]
 print("| ratio | value | absolute | goal | verdict |")
 print("|---|---:|---|---|---|")
@@ -107,6 +123,8 @@ print("|---|---|---|")
 print("| (a) durable in-process issuance >= 0.7 x limit, 1 thread | %.2f | %s |" % (iss1 / lim1, verdict(iss1 / lim1 >= 0.7)))
 print("| (a) durable in-process issuance >= 0.7 x limit, 2 threads | %.2f | %s |" % (iss2 / lim2, verdict(iss2 / lim2 >= 0.7)))
 print("| (a) near-linear on two threads | %.2fx (limit %.2fx) | %s |" % (iss_scale, lim_scale, verdict(iss_scale >= 0.9 * lim_scale)))
+print("| (a) same, pipelined batch (`issue_many`, factory path), 1 / 2 threads | %.2f / %.2f (scaling %.2fx) | %s / %s |"
+      % (many1 / lim1, many2 / lim2, many2 / many1, verdict(many1 / lim1 >= 0.7), verdict(many2 / lim2 >= 0.7)))
 if rest:
     print("| (b) REST over TLS, durable >= 1.5 x cfssl serve (no DB), wrk -t1 -c8 | %.2f (%.0f vs %.0f req/s) | %s |"
           % (rest["ratio"], rest["fleetpki"]["rps_median"], rest["cfssl"]["rps_median"],
