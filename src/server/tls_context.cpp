@@ -6,26 +6,16 @@
 #include <array>
 #include <memory>
 
+#include "pki/ossl/ptr.h"
 #include "server/detail/openssl_errors.h"
 #include "server/http_server.h"
 
 namespace fleetpki::server {
 namespace {
 
-// Local owners (stateless deleters). pki/ossl/ptr.h is the project's general version; the server
-// library does not link fleetpki::pki, and these three types are all this file needs.
-struct SslCtxFree {
-  void operator()(SSL_CTX* p) const { ::SSL_CTX_free(p); }
-};
-struct BioFree {
-  void operator()(BIO* p) const { ::BIO_free_all(p); }
-};
-struct X509Free {
-  void operator()(X509* p) const { ::X509_free(p); }
-};
-using SslCtxPtr = std::unique_ptr<SSL_CTX, SslCtxFree>;
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
+using SslCtxPtr = pki::ossl::Ptr<SSL_CTX>;
+using BioPtr = pki::ossl::Ptr<BIO>;
+using X509Ptr = pki::ossl::Ptr<X509>;
 
 // TLS 1.2 suites: forward secrecy and AEAD only (ECDSA or RSA server keys). TLS 1.3 keeps
 // OpenSSL's default suites, which are all AEAD.

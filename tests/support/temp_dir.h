@@ -11,7 +11,8 @@ class TempDir final {
  public:
   TempDir() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "fleetpki-test-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
+    if (::mkdtemp(tmpl.data()) == nullptr) std::abort();  // no temp folder: nothing can be tested
+    path_ = tmpl;
   }
   ~TempDir() {
     std::error_code ec;

@@ -1,6 +1,8 @@
 // SoftwareKeyVault: generates keys, stores them as encrypted PKCS#8 files and opens signers.
 #include "keys/software/software_key_vault.h"
 
+#include "pki/ossl/ptr.h"
+
 #include <fcntl.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -16,7 +18,6 @@
 #include <string>
 
 #include "common/log.h"
-#include "keys/software/ossl_handles.h"
 #include "keys/software/software_signer.h"
 #include "pki/ossl/error.h"
 
@@ -217,11 +218,11 @@ Result<std::unique_ptr<SoftwareKeyVault>> SoftwareKeyVault::open(const pki::Cryp
 }
 
 Result<SecureBytes> SoftwareKeyVault::passphrase_for(std::string_view label) const {
-  detail::KdfPtr kdf(::EVP_KDF_fetch(ctx_.libctx(), "HKDF", ctx_.propq()));
+  pki::ossl::Ptr<EVP_KDF> kdf(::EVP_KDF_fetch(ctx_.libctx(), "HKDF", ctx_.propq()));
   if (!kdf) {
     return fail(pki::ossl::last_error("EVP_KDF_fetch HKDF"));
   }
-  detail::KdfCtxPtr kctx(::EVP_KDF_CTX_new(kdf.get()));
+  pki::ossl::Ptr<EVP_KDF_CTX> kctx(::EVP_KDF_CTX_new(kdf.get()));
   if (!kctx) {
     return fail(pki::ossl::last_error("EVP_KDF_CTX_new"));
   }
@@ -266,7 +267,7 @@ Result<std::string> SoftwareKeyVault::generate(KeyAlgorithm algorithm, std::stri
 
   // "EncryptedPrivateKeyInfo" refuses to encode without a cipher, so a key is never written in
   // clear even if set_cipher were skipped by mistake.
-  detail::EncoderCtxPtr encoder(::OSSL_ENCODER_CTX_new_for_pkey(
+  pki::ossl::Ptr<OSSL_ENCODER_CTX> encoder(::OSSL_ENCODER_CTX_new_for_pkey(
       key.get(), EVP_PKEY_KEYPAIR, "PEM", "EncryptedPrivateKeyInfo", ctx_.propq()));
   if (!encoder || ::OSSL_ENCODER_CTX_get_num_encoders(encoder.get()) == 0) {
     return fail(pki::ossl::last_error("OSSL_ENCODER_CTX_new_for_pkey"));
@@ -306,7 +307,7 @@ Result<pki::ossl::Ptr<EVP_PKEY>> SoftwareKeyVault::load(std::string_view key_ref
   }
   FLEETPKI_TRY(SecureBytes passphrase, passphrase_for(label));
   EVP_PKEY* raw = nullptr;
-  detail::DecoderCtxPtr decoder(::OSSL_DECODER_CTX_new_for_pkey(
+  pki::ossl::Ptr<OSSL_DECODER_CTX> decoder(::OSSL_DECODER_CTX_new_for_pkey(
       &raw, "PEM", nullptr, nullptr, EVP_PKEY_KEYPAIR, ctx_.libctx(), ctx_.propq()));
   if (!decoder || ::OSSL_DECODER_CTX_get_num_decoders(decoder.get()) == 0) {
     return fail(pki::ossl::last_error("OSSL_DECODER_CTX_new_for_pkey"));

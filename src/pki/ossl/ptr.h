@@ -3,7 +3,10 @@
 #pragma once
 
 #include <openssl/bio.h>
+#include <openssl/decoder.h>
+#include <openssl/encoder.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/ocsp.h>
 #include <openssl/param_build.h>
 #include <openssl/ssl.h>
@@ -43,6 +46,10 @@ FLEETPKI_OSSL_DELETER(OSSL_PARAM_BLD, OSSL_PARAM_BLD_free);
 FLEETPKI_OSSL_DELETER(OSSL_PARAM, OSSL_PARAM_free);
 FLEETPKI_OSSL_DELETER(OSSL_LIB_CTX, OSSL_LIB_CTX_free);
 FLEETPKI_OSSL_DELETER(SSL_CTX, SSL_CTX_free);
+FLEETPKI_OSSL_DELETER(OSSL_ENCODER_CTX, OSSL_ENCODER_CTX_free);
+FLEETPKI_OSSL_DELETER(OSSL_DECODER_CTX, OSSL_DECODER_CTX_free);
+FLEETPKI_OSSL_DELETER(EVP_KDF, EVP_KDF_free);
+FLEETPKI_OSSL_DELETER(EVP_KDF_CTX, EVP_KDF_CTX_free);
 FLEETPKI_OSSL_DELETER(OCSP_REQUEST, OCSP_REQUEST_free);
 FLEETPKI_OSSL_DELETER(OCSP_RESPONSE, OCSP_RESPONSE_free);
 #undef FLEETPKI_OSSL_DELETER

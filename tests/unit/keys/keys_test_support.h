@@ -7,33 +7,15 @@
 #include <stdlib.h>
 
 #include <filesystem>
+
+#include "support/temp_dir.h"
 #include <string>
 
 #include "keys/signer.h"
 
 namespace fleetpki::keys::testing {
 
-/// mkdtemp directory removed with everything in it at the end of the test.
-class TempDir final {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "fleetpki-keys-XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-    }
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = fleetpki::testing::TempDir;  // mkdtemp folder removed at scope exit
 
 /// Verifies with the signer's own SPKI, parsed independently by d2i_PUBKEY, and EVP_DigestVerify.
 inline bool verifies(const Signer& signer, ByteView message, ByteView signature) {

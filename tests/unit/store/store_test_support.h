@@ -5,34 +5,15 @@
 #include <stdlib.h>
 
 #include <filesystem>
+
+#include "support/temp_dir.h"
 #include <string>
 
 #include "store/sqlite/sqlite_store.h"
 
 namespace fleetpki::store::testing {
 
-/// mkdtemp directory removed with everything in it at the end of the test.
-class TempDir final {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "fleetpki-store-XXXXXX").string();
-    char* made = ::mkdtemp(templ.data());
-    if (made == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-    }
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = fleetpki::testing::TempDir;  // mkdtemp folder removed at scope exit
 
 inline CertificateRecord make_certificate(std::int64_t tenant_id, std::int64_t ca_id,
                                           std::string serial_hex) {
