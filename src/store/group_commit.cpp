@@ -50,6 +50,26 @@ GroupCommitter::~GroupCommitter() {
 }
 
 Status GroupCommitter::submit(std::function<Status(Transaction&)> work) {
+  {
+    std::unique_lock lock(mutex_);
+    if (!stopping_ && queue_.empty() && !worker_busy_ && !inline_busy_) {
+      inline_busy_ = true;
+      lock.unlock();
+      struct Release {  // resets the flag even if `work` throws, then lets the worker go on
+        GroupCommitter& self;
+        ~Release() {
+          bool queued = false;
+          {
+            std::lock_guard relock(self.mutex_);
+            self.inline_busy_ = false;
+            queued = !self.queue_.empty();
+          }
+          if (queued) self.wake_.notify_one();
+        }
+      } release{*this};
+      return store_.write(work);
+    }
+  }
   return submit_async(std::move(work)).get();
 }
 
@@ -75,6 +95,7 @@ void GroupCommitter::run() {
     batch.clear();
     {
       std::unique_lock lock(mutex_);
+      worker_busy_ = false;
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) {
         return;  // stopping and drained
@@ -83,6 +104,7 @@ void GroupCommitter::run() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      worker_busy_ = true;
     }
 
     Status together = store_.write([&](Transaction& tx) -> Status {

@@ -17,6 +17,9 @@ namespace fleetpki::store {
 /// Batches units of work submitted from many threads into one Store::write. submit() returns only
 /// after the unit's transaction has committed (or failed). When a batch fails, its units are
 /// retried one by one so that one bad unit never fails the others.
+///
+/// A lone submit() (nothing queued, no commit running) commits inline on the caller's thread:
+/// handing it to the worker would only add two thread wake-ups to the same single fsync.
 class GroupCommitter final {
  public:
   explicit GroupCommitter(Store& store, std::size_t max_batch = 256);
@@ -42,6 +45,8 @@ class GroupCommitter final {
   std::condition_variable wake_;
   std::deque<std::shared_ptr<Pending>> queue_;
   bool stopping_ = false;
+  bool worker_busy_ = false;   // the worker is running a batch
+  bool inline_busy_ = false;   // a submit() is committing on its own thread
   std::thread worker_;
 };
 
