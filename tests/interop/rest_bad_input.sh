@@ -170,4 +170,7 @@ expect_problem "Content-Type application/x-www-form-urlencoded" 415 POST "$COLL"
   -H 'Content-Type: application/x-www-form-urlencoded' --data-binary @"$W/good.req"
 
 t "the server process is still running" kill -0 "$SERVER_PID"
+# Secrets never reach the logs: neither the admin token nor its secret half.
+t "no token or token secret in the server's output" \
+  bash -c "! grep -qF -e '$TOKEN' -e '${TOKEN##*_}' '$FP_TMP'/server.*"
 fp_finish

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/log.h"
 #include "server/problem_json.h"
 
 namespace fleetpki::server::api_v1 {
@@ -68,6 +69,11 @@ Response error_response(const Error& error, const Request& request) {
     return problem(415, error.message, request.request_id);
   }
   Response r = problem(error, request.request_id);
+  if (r.status >= 500) {
+    // The client sees only error.message; operators get the detail (never secrets, see Error).
+    log::error("request " + request.request_id + ": " + error.message +
+               (error.detail.empty() ? "" : " (" + error.detail + ")"));
+  }
   if (r.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"fleetpki\"");
   return r;
 }
