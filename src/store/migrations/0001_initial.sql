@@ -50,12 +50,13 @@ CREATE TABLE certificates (
   revocation_reason  INTEGER,
   device_serial      TEXT,
   row_version        INTEGER NOT NULL DEFAULT 1,
-  UNIQUE (ca_id, serial_hex),
+  -- serial first: the one random-key index of the table serves both the per-CA uniqueness and
+  -- lookups by serial (serials are 126 random bits); every other index appends.
+  UNIQUE (serial_hex, ca_id),
   FOREIGN KEY (ca_id, tenant_id) REFERENCES cas(id, tenant_id)
 );
 CREATE INDEX certificates_tenant_not_after ON certificates(tenant_id, not_after);
 CREATE INDEX certificates_tenant_status_id ON certificates(tenant_id, status, id);
-CREATE INDEX certificates_tenant_serial    ON certificates(tenant_id, serial_hex);
 
 CREATE TABLE tokens (
   id           TEXT    PRIMARY KEY,
@@ -78,7 +79,7 @@ CREATE TABLE audit_events (
   details_json  TEXT    NOT NULL,
   at            INTEGER NOT NULL,
   prev_hash     TEXT    NOT NULL,
-  hash          TEXT    NOT NULL UNIQUE
+  hash          TEXT    NOT NULL  -- no index: a random-key index would cost a page per event
 );
 CREATE INDEX audit_events_tenant_id ON audit_events(tenant_id, id);
 
