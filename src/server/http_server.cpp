@@ -42,7 +42,7 @@
 
 #include "common/check.h"
 #include "common/log.h"
-#include "server/detail/openssl_errors.h"
+#include "pki/ossl/error.h"
 #include "server/detail/request_parsing.h"
 #include "server/problem_json.h"
 
@@ -331,7 +331,7 @@ std::vector<std::vector<std::uint8_t>> client_chain_der(SSL* ssl) {
     ok = append_der(sk_X509_value(chain, i), out);
   }
   if (!ok) {
-    log::warn("cannot encode the TLS client certificate chain: " + detail::drain_openssl_errors());
+    log::warn(pki::ossl::last_error("cannot encode the TLS client certificate chain").detail);
     out.clear();
   }
   return out;
@@ -635,7 +635,7 @@ void start_session(const Listener& listener, ServerState& state, tcp::socket soc
   }
   SSL* ssl = ::SSL_new(listener.tls);
   if (ssl == nullptr) {
-    log::error("SSL_new failed: " + detail::drain_openssl_errors());
+    log::error(pki::ossl::last_error("SSL_new failed").detail);
     return;  // the slot's destructor unregisters; the socket's closes the connection
   }
   // The ssl::stream takes ownership of `ssl` (stream(Arg&&, SSL*) constructor).
@@ -724,7 +724,7 @@ Result<std::uint16_t> HttpServer::Impl::listen(const std::string& host, std::uin
   listener->router = &router;
   if (tls != nullptr) {
     if (::SSL_CTX_up_ref(tls) != 1) {
-      return fail(detail::openssl_error("SSL_CTX_up_ref", Errc::Internal, "cannot use TLS context"));
+      return fail(pki::ossl::last_error("SSL_CTX_up_ref", Errc::Internal, "cannot use TLS context"));
     }
     listener->tls = tls;
   }

@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "pki/ossl/ptr.h"
-#include "server/detail/openssl_errors.h"
+#include "pki/ossl/error.h"
 #include "server/http_server.h"
 
 namespace fleetpki::server {
@@ -42,19 +42,19 @@ Result<std::shared_ptr<SSL_CTX>> make_server_tls_context(const std::string& chai
   ::ERR_clear_error();
   SslCtxPtr ctx(::SSL_CTX_new_ex(nullptr, nullptr, ::TLS_server_method()));
   if (!ctx) {
-    return fail(detail::openssl_error("SSL_CTX_new_ex", Errc::Internal, "cannot create TLS context"));
+    return fail(pki::ossl::last_error("SSL_CTX_new_ex", Errc::Internal, "cannot create TLS context"));
   }
   if (::SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION) != 1 ||
       ::SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION) != 1) {
-    return fail(detail::openssl_error("SSL_CTX_set_{min,max}_proto_version", Errc::Internal,
+    return fail(pki::ossl::last_error("SSL_CTX_set_{min,max}_proto_version", Errc::Internal,
                                       "cannot restrict TLS versions"));
   }
   if (::SSL_CTX_set_cipher_list(ctx.get(), kTls12Ciphers) != 1) {
-    return fail(detail::openssl_error("SSL_CTX_set_cipher_list", Errc::Internal,
+    return fail(pki::ossl::last_error("SSL_CTX_set_cipher_list", Errc::Internal,
                                       "cannot set TLS 1.2 cipher suites"));
   }
   if (::SSL_CTX_set1_groups_list(ctx.get(), kGroups) != 1) {
-    return fail(detail::openssl_error("SSL_CTX_set1_groups_list", Errc::Internal,
+    return fail(pki::ossl::last_error("SSL_CTX_set1_groups_list", Errc::Internal,
                                       "cannot set TLS key exchange groups"));
   }
   // SSL_CTX_set_options returns the new option mask; it cannot fail.
@@ -66,7 +66,7 @@ Result<std::shared_ptr<SSL_CTX>> make_server_tls_context(const std::string& chai
   // The chain: the first PEM certificate is the leaf, the rest are sent as intermediates.
   BioPtr bio(::BIO_new_mem_buf(chain_pem.data(), static_cast<int>(chain_pem.size())));
   if (!bio) {
-    return fail(detail::openssl_error("BIO_new_mem_buf", Errc::Internal, "out of memory"));
+    return fail(pki::ossl::last_error("BIO_new_mem_buf", Errc::Internal, "out of memory"));
   }
   int count = 0;
   for (;;) {
@@ -78,13 +78,13 @@ Result<std::shared_ptr<SSL_CTX>> make_server_tls_context(const std::string& chai
         ::ERR_clear_error();  // the normal end of the PEM stream
         break;
       }
-      return fail(detail::openssl_error("PEM_read_bio_X509", Errc::InvalidArgument,
+      return fail(pki::ossl::last_error("PEM_read_bio_X509", Errc::InvalidArgument,
                                         "TLS certificate chain is not valid PEM"));
     }
     const int ok = count == 0 ? ::SSL_CTX_use_certificate(ctx.get(), cert.get())
                               : static_cast<int>(::SSL_CTX_add1_chain_cert(ctx.get(), cert.get()));
     if (ok != 1) {
-      return fail(detail::openssl_error(count == 0 ? "SSL_CTX_use_certificate"
+      return fail(pki::ossl::last_error(count == 0 ? "SSL_CTX_use_certificate"
                                                    : "SSL_CTX_add1_chain_cert",
                                         Errc::InvalidArgument, "TLS certificate rejected"));
     }
@@ -92,17 +92,17 @@ Result<std::shared_ptr<SSL_CTX>> make_server_tls_context(const std::string& chai
   }
 
   if (::SSL_CTX_use_PrivateKey(ctx.get(), private_key) != 1) {
-    return fail(detail::openssl_error("SSL_CTX_use_PrivateKey", Errc::InvalidArgument,
+    return fail(pki::ossl::last_error("SSL_CTX_use_PrivateKey", Errc::InvalidArgument,
                                       "TLS private key rejected"));
   }
   if (::SSL_CTX_check_private_key(ctx.get()) != 1) {
-    return fail(detail::openssl_error("SSL_CTX_check_private_key", Errc::InvalidArgument,
+    return fail(pki::ossl::last_error("SSL_CTX_check_private_key", Errc::InvalidArgument,
                                       "TLS private key does not match the certificate"));
   }
 
   if (::SSL_CTX_set_session_id_context(ctx.get(), kSessionIdContext.data(),
                                        static_cast<unsigned int>(kSessionIdContext.size())) != 1) {
-    return fail(detail::openssl_error("SSL_CTX_set_session_id_context", Errc::Internal,
+    return fail(pki::ossl::last_error("SSL_CTX_set_session_id_context", Errc::Internal,
                                       "cannot set TLS session id context"));
   }
   // Session tickets stay enabled (OpenSSL's default; keys rotate with the process).

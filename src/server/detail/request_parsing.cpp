@@ -9,7 +9,7 @@
 
 #include "common/bytes.h"
 #include "common/log.h"
-#include "server/detail/openssl_errors.h"
+#include "pki/ossl/error.h"
 
 namespace fleetpki::server::detail {
 namespace {
@@ -100,7 +100,7 @@ std::string new_request_id() {
   }
   // Request ids only correlate logs; uniqueness (not secrecy) is what matters if the DRBG fails.
   static std::atomic<std::uint64_t> counter{0};
-  log::warn("RAND_bytes failed; using a counter-based request id: " + drain_openssl_errors());
+  log::warn(pki::ossl::last_error("RAND_bytes failed; using a counter-based request id").detail);
   std::uint64_t n = counter.fetch_add(1) + 1;
   for (auto& b : raw) {
     b = static_cast<std::uint8_t>(n >> 56);
