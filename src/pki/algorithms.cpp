@@ -29,4 +29,17 @@ Bytes signature_algorithm_der(SignatureAlgorithm alg) {
   return {};
 }
 
+const char* digest_name(SignatureAlgorithm alg) {
+  switch (alg) {
+    case SignatureAlgorithm::EcdsaSha256:
+    case SignatureAlgorithm::RsaPkcs1Sha256:
+      return "SHA256";
+    case SignatureAlgorithm::EcdsaSha384:
+      return "SHA384";
+    case SignatureAlgorithm::Ed25519:
+      return nullptr;
+  }
+  return nullptr;
+}
+
 }  // namespace fleetpki::pki

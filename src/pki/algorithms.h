@@ -15,6 +15,10 @@ std::string_view key_type_name(KeyType type);  // "EC P-256", "EC P-384", "Ed255
 /// Signature algorithms a CA key signs with (RFC 5758, RFC 8410, RFC 4055).
 enum class SignatureAlgorithm { EcdsaSha256, EcdsaSha384, Ed25519, RsaPkcs1Sha256 };
 
+/// The digest name for EVP_Digest{Sign,Verify}Init_ex: "SHA256", "SHA384", or nullptr for Ed25519
+/// (PureEdDSA hashes internally).
+const char* digest_name(SignatureAlgorithm alg);
+
 /// The DER AlgorithmIdentifier SEQUENCE: ECDSA and Ed25519 without parameters, RSA with NULL.
 Bytes signature_algorithm_der(SignatureAlgorithm alg);
 

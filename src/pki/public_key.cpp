@@ -46,19 +46,6 @@ int bit_length(ByteView magnitude) {
   return bits;
 }
 
-const char* digest_name(SignatureAlgorithm alg) {
-  switch (alg) {
-    case SignatureAlgorithm::EcdsaSha256:
-    case SignatureAlgorithm::RsaPkcs1Sha256:
-      return "SHA256";
-    case SignatureAlgorithm::EcdsaSha384:
-      return "SHA384";
-    case SignatureAlgorithm::Ed25519:
-      return nullptr;
-  }
-  return nullptr;
-}
-
 const char* keymgmt_name(KeyType type) {
   switch (type) {
     case KeyType::EcP256:

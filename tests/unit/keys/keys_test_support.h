@@ -12,6 +12,7 @@
 #include <string>
 
 #include "keys/signer.h"
+#include "pki/algorithms.h"
 
 namespace fleetpki::keys::testing {
 
@@ -26,13 +27,7 @@ inline bool verifies(const Signer& signer, ByteView message, ByteView signature)
     ADD_FAILURE() << "SPKI does not parse";
     return false;
   }
-  const char* digest = nullptr;
-  switch (signer.algorithm()) {
-    case pki::SignatureAlgorithm::EcdsaSha256: digest = "SHA256"; break;
-    case pki::SignatureAlgorithm::EcdsaSha384: digest = "SHA384"; break;
-    case pki::SignatureAlgorithm::RsaPkcs1Sha256: digest = "SHA256"; break;
-    case pki::SignatureAlgorithm::Ed25519: digest = nullptr; break;
-  }
+  const char* digest = pki::digest_name(signer.algorithm());
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   bool ok = EVP_DigestVerifyInit_ex(ctx, nullptr, digest, nullptr, nullptr, key, nullptr) == 1 &&
             EVP_DigestVerify(ctx, signature.data(), signature.size(), message.data(),

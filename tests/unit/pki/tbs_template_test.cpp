@@ -40,19 +40,6 @@ Bytes i2d(X509* x) {
   return b;
 }
 
-const char* md_for(SignatureAlgorithm alg) {
-  switch (alg) {
-    case SignatureAlgorithm::EcdsaSha256:
-    case SignatureAlgorithm::RsaPkcs1Sha256:
-      return "SHA256";
-    case SignatureAlgorithm::EcdsaSha384:
-      return "SHA384";
-    case SignatureAlgorithm::Ed25519:
-      return nullptr;
-  }
-  return nullptr;
-}
-
 struct CaCase {
   const char* key_kind;
   SignatureAlgorithm alg;
@@ -88,7 +75,7 @@ class TbsTemplateIssuance : public ::testing::TestWithParam<CaCase> {
     auto tbs = tpl->encode(v);
     ASSERT_TRUE(tbs) << tbs.error().message;
     ca_der_ = assemble_certificate(*tbs, GetParam().alg,
-                                   test::sign(ca_key_.get(), md_for(GetParam().alg), *tbs));
+                                   test::sign(ca_key_.get(), digest_name(GetParam().alg), *tbs));
     ca_x509_ = parse_x509(ca_der_);
     ASSERT_TRUE(ca_x509_);
   }
@@ -125,7 +112,7 @@ class TbsTemplateIssuance : public ::testing::TestWithParam<CaCase> {
     FLEETPKI_TRY(Bytes tbs, tpl.encode(v));
     Issued out;
     out.der = assemble_certificate(tbs, GetParam().alg,
-                                   test::sign(ca_key_.get(), md_for(GetParam().alg), tbs));
+                                   test::sign(ca_key_.get(), digest_name(GetParam().alg), tbs));
     out.x509 = parse_x509(out.der);
     return out;
   }
