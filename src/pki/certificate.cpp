@@ -18,13 +18,9 @@ Result<Certificate> Certificate::from_der(const CryptoContext& ctx, ByteView der
   Certificate cert;
   auto parse = [&]() -> Status {
     // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
-    FLEETPKI_TRY(der::Element top, der::parse_single(der, der::tag::kSequence));
-    der::Reader r(top.content);
-    FLEETPKI_TRY(der::Element tbs, r.expect(der::tag::kSequence));
-    FLEETPKI_TRY(der::Element outer_alg, r.expect(der::tag::kSequence));
-    FLEETPKI_TRY(der::Element sig, r.expect(der::tag::kBitString));
-    FLEETPKI_RETURN_IF_ERROR(r.expect_end("Certificate"));
-    (void)sig;
+    FLEETPKI_TRY(der::SignedEnvelope env, der::parse_signed_envelope(der, "Certificate"));
+    const der::Element& tbs = env.to_be_signed;
+    const der::Element& outer_alg = env.algorithm;
 
     der::Reader t(tbs.content);
     FLEETPKI_TRY(auto version, t.optional(der::tag::context(0, true)));

@@ -138,15 +138,11 @@ Result<Csr> Csr::from_der(const CryptoContext& ctx, ByteView der) {
   auto structure = [&]() -> Status {
     // CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm,
     //                                     signature BIT STRING }
-    FLEETPKI_TRY(der::Element req, der::parse_single(der, der::tag::kSequence));
-    der::Reader r(req.content);
-    FLEETPKI_TRY(der::Element info, r.expect(der::tag::kSequence));
-    FLEETPKI_TRY(der::Element alg_id, r.expect(der::tag::kSequence));
-    FLEETPKI_TRY(der::Element sig_bits, r.expect(der::tag::kBitString));
-    FLEETPKI_RETURN_IF_ERROR(r.expect_end("CertificationRequest"));
+    FLEETPKI_TRY(der::SignedEnvelope env, der::parse_signed_envelope(der, "CertificationRequest"));
+    const der::Element& info = env.to_be_signed;
     info_der = info.encoded;
-    FLEETPKI_TRY(alg, parse_signature_algorithm(alg_id.encoded));
-    FLEETPKI_TRY(signature, der::bit_string_octets(sig_bits.content));
+    FLEETPKI_TRY(alg, parse_signature_algorithm(env.algorithm.encoded));
+    FLEETPKI_TRY(signature, der::bit_string_octets(env.signature.content));
 
     // CertificationRequestInfo ::= SEQUENCE { version INTEGER { v1(0) }, subject Name,
     //   subjectPKInfo SubjectPublicKeyInfo, attributes [0] Attributes }

@@ -314,4 +314,15 @@ Result<Element> parse_single(ByteView input, std::uint8_t expected_tag) {
   return e;
 }
 
+Result<SignedEnvelope> parse_signed_envelope(ByteView input, std::string_view what) {
+  FLEETPKI_TRY(Element top, parse_single(input, tag::kSequence));
+  Reader r(top.content);
+  SignedEnvelope env;
+  FLEETPKI_TRY(env.to_be_signed, r.expect(tag::kSequence));
+  FLEETPKI_TRY(env.algorithm, r.expect(tag::kSequence));
+  FLEETPKI_TRY(env.signature, r.expect(tag::kBitString));
+  FLEETPKI_RETURN_IF_ERROR(r.expect_end(what));
+  return env;
+}
+
 }  // namespace fleetpki::pki::der

@@ -83,4 +83,14 @@ class Reader final {
 /// Parses `input` as exactly one element carrying `expected_tag` (trailing bytes refused).
 Result<Element> parse_single(ByteView input, std::uint8_t expected_tag);
 
+/// The envelope shared by certificates, CSRs, CRLs and OCSP responses:
+/// SEQUENCE { toBeSigned SEQUENCE, signatureAlgorithm SEQUENCE, signature BIT STRING }.
+struct SignedEnvelope {
+  Element to_be_signed;
+  Element algorithm;     // the AlgorithmIdentifier element (use .encoded)
+  Element signature;     // the BIT STRING element (use bit_string_octets(.content))
+};
+/// Parses exactly one envelope (trailing bytes refused); `what` names it in error messages.
+Result<SignedEnvelope> parse_signed_envelope(ByteView input, std::string_view what);
+
 }  // namespace fleetpki::pki::der
