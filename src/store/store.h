@@ -42,6 +42,30 @@ class Transaction {
         (void)expected_row_version;
     return fail(Errc::Unimplemented, "certificate status updates are not supported by this store");
   }
+
+  // ---- lifecycle and revocation (issue #3) ----------------------------------------------------
+  // Reads inside a write transaction see the transaction's own writes and are consistent with it
+  // (writers are serialized), so read-check-write sequences here are race-free.
+
+  /// The tenant's certificate by serial, read inside this transaction.
+  virtual Result<std::optional<CertificateRecord>> find_certificate(std::int64_t tenant_id,
+                                                                    std::string_view serial_hex) = 0;
+  /// Certificates whose renewal_of is `certificate_id` (direct renewals only).
+  virtual Result<std::vector<CertificateRecord>> list_renewals(std::int64_t tenant_id,
+                                                               std::int64_t certificate_id) = 0;
+  /// Appends to the status change log; returns the new id.
+  virtual Result<std::int64_t> append_status_change(const StatusChange& change) = 0;
+  /// Allocates the next CRL number of the (CA, partition) scope: 1, 2, 3, … never reused, even
+  /// when the CRL that used it is never stored (the allocation commits with the transaction).
+  virtual Result<std::int64_t> next_crl_number(std::int64_t ca_id, int partition) = 0;
+  /// Stores a signed CRL. AlreadyExists for a duplicate (ca_id, partition, number).
+  virtual Status insert_crl(const CrlRecord& crl) = 0;
+  /// Deletes stored CRLs of the scope older than `keep_from_number` (housekeeping).
+  virtual Status delete_crls_before(std::int64_t ca_id, int partition, std::int64_t keep_from_number) = 0;
+  virtual Status put_ocsp_responder(const OcspResponderRecord& responder) = 0;
+  /// Inserts (id 0) or updates a bulk job; returns its id.
+  virtual Result<std::int64_t> put_bulk_job(const BulkJobRecord& job) = 0;
+  virtual Status set_ca_crl_partitions(std::int64_t ca_id, int partitions) = 0;
 };
 
 class Store {
@@ -67,6 +91,31 @@ class Store {
   virtual Result<std::vector<AuditEvent>> list_audit(std::optional<std::int64_t> tenant_id,
                                                      std::int64_t after_id, int limit) = 0;
   virtual Result<std::optional<std::string>> get_setting(std::string_view key) = 0;
+
+  // ---- lifecycle and revocation (issue #3) ----------------------------------------------------
+
+  /// Every CA of every tenant (the OCSP responder's issuer index).
+  virtual Result<std::vector<CaRecord>> list_all_cas() = 0;
+  /// A certificate by issuing CA and serial, whatever its tenant (OCSP lookups).
+  virtual Result<std::optional<CertificateRecord>> find_certificate_by_ca(std::int64_t ca_id,
+                                                                          std::string_view serial_hex) = 0;
+  /// Status changes with id > after_id, ascending, at most `limit`.
+  virtual Result<std::vector<StatusChange>> list_status_changes(std::int64_t after_id, int limit) = 0;
+  /// The highest status change id (0 when the log is empty).
+  virtual Result<std::int64_t> last_status_change_id() = 0;
+  /// Streams the revoked and suspended certificates of one CRL scope whose not_after >=
+  /// `not_after_from`, in no particular order, without loading them all at once. Stops early and
+  /// returns the callback's error if it fails.
+  virtual Status for_each_revoked(std::int64_t ca_id, int partition, std::int64_t not_after_from,
+                                  const std::function<Status(const RevokedEntry&)>& callback) = 0;
+  /// The newest stored complete (delta = false) or delta CRL of the scope.
+  virtual Result<std::optional<CrlRecord>> latest_crl(std::int64_t ca_id, int partition, bool delta) = 0;
+  virtual Result<std::optional<OcspResponderRecord>> find_ocsp_responder(std::int64_t ca_id) = 0;
+  virtual Result<std::optional<BulkJobRecord>> find_bulk_job(std::int64_t tenant_id, std::int64_t id) = 0;
+  /// Jobs in state "running" of every tenant (resumed at start).
+  virtual Result<std::vector<BulkJobRecord>> list_running_bulk_jobs() = 0;
+  /// Certificate counts per tenant and status.
+  virtual Result<std::vector<StatusCount>> count_certificates_by_status() = 0;
 };
 
 }  // namespace fleetpki::store
