@@ -32,6 +32,7 @@ bool role_allows(Role role, Permission permission) {
     case Permission::CertificateIssue: return role == Role::Admin || role == Role::Operator;
     case Permission::CertificateRead:
       return role == Role::Admin || role == Role::Operator || role == Role::Auditor;
+    case Permission::CertificateRevoke: return role == Role::Admin || role == Role::Operator;
     case Permission::TokenCreate: return role == Role::Admin;
     case Permission::AuditRead: return role == Role::Admin || role == Role::Auditor;
   }

@@ -25,7 +25,7 @@ struct Principal {
 };
 
 /// What a call wants to do. Every authority entry point names one.
-enum class Permission { CertificateIssue, CertificateRead, TokenCreate, AuditRead };
+enum class Permission { CertificateIssue, CertificateRead, CertificateRevoke, TokenCreate, AuditRead };
 
 /// True when `role` may do `permission` (within its tenant). The table is the only place roles
 /// are interpreted; anything not listed is denied.

@@ -8,6 +8,7 @@
 #include <future>
 
 #include "authority/ca_factory.h"
+#include "authority/crl_partition.h"
 #include "authority/default_profiles.h"
 #include "authority/issuance_policy.h"
 #include "pki/asn1_time.h"
@@ -173,6 +174,7 @@ Result<std::shared_ptr<const TenantRuntime>> Authority::load_tenant(std::string_
     ca->certificate = std::make_shared<const pki::Certificate>(std::move(cert));
     FLEETPKI_TRY(ca->signer, deps_.vault.open_signer(rec.key_ref));
     ca->chain_pem = ca->certificate->pem();
+    ca->tenant_name = tenant->name;
     if (rec.parent_id) {
       auto parent = by_id.find(*rec.parent_id);
       if (parent == by_id.end()) return fail(Errc::DataLoss, "CA '" + rec.name + "' has a missing parent");
@@ -206,13 +208,19 @@ Result<std::shared_ptr<const TenantRuntime>> Authority::load_tenant(std::string_
     fixed.basic_constraints_ca = false;
     FLEETPKI_TRY(fixed.ext_key_usages, profile.ext_key_usage_oids());
     const std::string ca_path = runtime->tenant.name + "/" + ca.record.name;
-    fixed.crl_urls = {base + "/crl/" + ca_path + ".crl"};
     fixed.ocsp_urls = {base + "/ocsp"};
     fixed.ca_issuer_urls = {base + "/ca/" + ca_path + ".crt"};
-    FLEETPKI_TRY(fixed.key_usage, profile.key_usage_bits(false));
-    FLEETPKI_TRY(auto tbs, pki::TbsTemplate::create(fixed));
-    FLEETPKI_TRY(fixed.key_usage, profile.key_usage_bits(true));
-    FLEETPKI_TRY(auto tbs_rsa, pki::TbsTemplate::create(fixed));
+    const int partitions = std::clamp(ca.record.crl_partitions, 1, kMaxCrlPartitions);
+    std::vector<pki::TbsTemplate> tbs, tbs_rsa;
+    for (int partition = 0; partition < partitions; ++partition) {
+      fixed.crl_urls = {base + crl_path(runtime->tenant.name, ca.record.name, partition, false)};
+      FLEETPKI_TRY(fixed.key_usage, profile.key_usage_bits(false));
+      FLEETPKI_TRY(auto ec_template, pki::TbsTemplate::create(fixed));
+      tbs.push_back(std::move(ec_template));
+      FLEETPKI_TRY(fixed.key_usage, profile.key_usage_bits(true));
+      FLEETPKI_TRY(auto rsa_template, pki::TbsTemplate::create(fixed));
+      tbs_rsa.push_back(std::move(rsa_template));
+    }
     runtime->profiles[pname] = std::make_shared<const ProfileRuntime>(
         ProfileRuntime{std::move(profile), ca_it->second, std::move(tbs), std::move(tbs_rsa)});
   }
@@ -312,10 +320,13 @@ Result<Authority::Prepared> Authority::sign(const Principal& who, const TenantRu
                                             const ProfileRuntime& profile, const pki::PublicKeyInfo& key,
                                             const SubjectDecision& subject, const CallContext& call) {
   const CaRuntime& ca = *profile.ca;
-  const pki::TbsTemplate& tpl = key.type == pki::KeyType::Rsa ? profile.tbs_rsa : profile.tbs;
   const Bytes ski = profile.profile.subject_key_id ? pki::key_identifier(deps_.crypto, key) : Bytes{};
 
   FLEETPKI_TRY(Bytes serial, pki::generate_serial());
+  // The CRL partition is fixed here, at issuance: its URL goes into the certificate's CDP.
+  const auto& templates = key.type == pki::KeyType::Rsa ? profile.tbs_rsa : profile.tbs;
+  const int partition = crl_partition_for_serial(serial, static_cast<int>(templates.size()));
+  const pki::TbsTemplate& tpl = templates[static_cast<std::size_t>(partition)];
   const TimePoint now = deps_.clock.now();
   pki::TbsVariableParts var;
   var.serial = serial;
@@ -340,6 +351,7 @@ Result<Authority::Prepared> Authority::sign(const Principal& who, const TenantRu
   rec.not_before = to_unix(var.not_before);
   rec.not_after = var.not_after ? to_unix(*var.not_after) : pki::kNoExpiryUnix;
   rec.status = store::kStatusValid;
+  rec.crl_partition = partition;
   rec.der = pki::assemble_certificate(tbs, ca.signer->algorithm(), signature);
   rec.created_at = to_unix(now);
   prepared.event = audit_event(who, tenant.tenant.id, "certificate.issue", rec.serial_hex, call,
@@ -369,6 +381,7 @@ Result<IssuedCertificate> Authority::sign_and_record(const Principal& who, const
       continue;  // a serial collision (2^-126): draw another serial
     }
     if (!stored) return fail(stored.error());
+    counters_.issued.fetch_add(1, std::memory_order_relaxed);
     prepared.issued->certificate_pem = pki::pem_encode(prepared.issued->record.der, "CERTIFICATE");
     return std::move(*prepared.issued);
   }
@@ -448,6 +461,7 @@ std::vector<Result<IssuedCertificate>> Authority::issue_many(const Principal& wh
       stored = commit_async(f.prepared).get();
     }
     if (stored) {
+      counters_.issued.fetch_add(1, std::memory_order_relaxed);
       f.prepared.issued->certificate_pem = pki::pem_encode(f.prepared.issued->record.der, "CERTIFICATE");
       results[i] = std::move(*f.prepared.issued);
     } else if (stored.error().code == Errc::AlreadyExists) {

@@ -10,7 +10,10 @@
 // its audit event in the same transaction as the change.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <future>
+#include <vector>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,6 +26,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "keys/key_vault.h"
+#include "pki/crl.h"
 #include "pki/crypto_context.h"
 #include "store/group_commit.h"
 #include "store/store.h"
@@ -51,6 +55,24 @@ struct IssueRequest {
   std::string tenant;
   std::string profile;
   std::string csr_pem;
+};
+
+/// Counters for /metrics (monotonic since start).
+struct AuthorityCounters {
+  std::atomic<std::uint64_t> issued{0};
+  std::atomic<std::uint64_t> revoked{0};
+  std::atomic<std::uint64_t> suspended{0};
+  std::atomic<std::uint64_t> reactivated{0};
+  std::atomic<std::uint64_t> renewed{0};
+  std::atomic<std::uint64_t> rekeyed{0};
+};
+
+/// Selection of a revoke-by-query bulk job; at least one criterion is required.
+struct BulkRevokeQuery {
+  std::optional<std::string> profile;
+  std::optional<std::string> ca;                // CA name
+  std::optional<std::int64_t> issued_from;      // Unix seconds, inclusive
+  std::optional<std::int64_t> issued_to;        // Unix seconds, exclusive
 };
 
 struct IssuedCertificate {
@@ -106,6 +128,51 @@ class Authority final {
   /// DER certificate of a CA (the AIA caIssuers URL).
   Result<Bytes> ca_certificate_der(std::string_view tenant, std::string_view ca_name);
 
+  // ---- lifecycle (issue #3) -------------------------------------------------------------------
+  // State machine: valid -> suspended -> valid (reactivate); valid|suspended -> revoked (final).
+  // Every transition is version-checked (row_version) inside one transaction with its audit event
+  // and its status change log entry; a conflicting concurrent change is retried on fresh data.
+  // Unknown serials are NotFound; a transition the state forbids is FailedPrecondition (409).
+
+  /// Revokes with an RFC 5280 reason (not certificateHold or removeFromCRL: use suspend).
+  /// Revocation also revokes, in the same transaction, every renewal of the certificate (and their
+  /// renewals) that is not revoked yet, so that a revoke racing a renewal never leaves a valid
+  /// certificate for the revoked identity.
+  Result<store::CertificateRecord> revoke(const Principal& who, std::string_view tenant, std::string_view serial_hex,
+                                          pki::CrlReason reason, std::optional<TimePoint> invalidity_date,
+                                          const CallContext& call);
+  /// valid -> suspended (CRL/OCSP: revoked with reason certificateHold).
+  Result<store::CertificateRecord> suspend(const Principal& who, std::string_view tenant, std::string_view serial_hex,
+                                           const CallContext& call);
+  /// suspended -> valid.
+  Result<store::CertificateRecord> reactivate(const Principal& who, std::string_view tenant,
+                                              std::string_view serial_hex, const CallContext& call);
+  /// A new certificate for the same key, subject and SANs under the profile version in force.
+  /// Refused (FailedPrecondition) for revoked, suspended or expired certificates.
+  Result<IssuedCertificate> renew(const Principal& who, std::string_view tenant, std::string_view serial_hex,
+                                  const CallContext& call);
+  /// A new certificate for the key of `csr_pem` (which proves possession), with the subject and
+  /// SANs of the old certificate. Refused like renew, and when the CSR carries the same key.
+  Result<IssuedCertificate> rekey(const Principal& who, std::string_view tenant, std::string_view serial_hex,
+                                  std::string_view csr_pem, const CallContext& call);
+
+  /// Records a revoke-by-query job and returns it (state "running"); run_bulk_jobs() processes
+  /// it in chunks, each chunk committed with its cursor so that a restart resumes it.
+  Result<store::BulkJobRecord> start_bulk_revoke(const Principal& who, std::string_view tenant,
+                                                 const BulkRevokeQuery& query, pki::CrlReason reason,
+                                                 const CallContext& call);
+  Result<store::BulkJobRecord> get_bulk_job(const Principal& who, std::string_view tenant, std::int64_t id);
+  /// Processes every running bulk job to completion (background thread of `serve`, or tests).
+  Status run_bulk_jobs();
+
+  /// Every CA of every enabled tenant (CRL publishing, OCSP issuer index).
+  Result<std::vector<std::shared_ptr<const CaRuntime>>> all_cas();
+  /// `listener` is called (on the changing thread, after commit) after every status change, so
+  /// that OCSP and CRL publishers react at once instead of at their next poll. Register before
+  /// serving; listeners must be cheap and must not call back into the Authority.
+  void add_status_listener(std::function<void()> listener);
+  const AuthorityCounters& counters() const { return counters_; }
+
   /// PEM of a stored certificate record.
   static std::string certificate_pem(const store::CertificateRecord& record);
 
@@ -137,8 +204,19 @@ class Authority final {
                                             const struct SubjectDecision& subject,
                                             const CallContext& call);
 
+  /// One version-checked status transition of one certificate (and its renewals for revoke).
+  Result<store::CertificateRecord> change_status(const Principal& who, std::string_view tenant,
+                                                 std::string_view serial_hex, std::string_view action,
+                                                 std::optional<pki::CrlReason> reason,
+                                                 std::optional<TimePoint> invalidity_date, const CallContext& call);
+  void notify_status_listeners();
+
   AuthorityDeps deps_;
   AuthorityOptions options_;
+  AuthorityCounters counters_;
+  std::mutex listeners_mutex_;
+  std::vector<std::function<void()>> status_listeners_;
+  std::mutex bulk_mutex_;  // one run_bulk_jobs() at a time
   store::GroupCommitter committer_;
   std::shared_mutex tenants_mutex_;
   std::map<std::string, std::shared_ptr<const TenantRuntime>, std::less<>> tenants_;

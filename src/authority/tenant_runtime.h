@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "authority/profile.h"
 #include "keys/signer.h"
@@ -16,6 +17,7 @@ namespace fleetpki::authority {
 
 struct CaRuntime {
   store::CaRecord record;
+  std::string tenant_name;
   pki::CertificatePtr certificate;
   keys::SignerPtr signer;
   std::string chain_pem;  // this CA's certificate, then its parents up to the root
@@ -24,8 +26,10 @@ struct CaRuntime {
 struct ProfileRuntime {
   Profile profile;
   std::shared_ptr<const CaRuntime> ca;
-  pki::TbsTemplate tbs;      // for EC/Ed25519 subject keys
-  pki::TbsTemplate tbs_rsa;  // for RSA subject keys (keyUsage may differ)
+  /// Per CRL partition of the CA (index = partition; each has its own CDP URL), for EC/Ed25519
+  /// subject keys and for RSA subject keys (keyUsage may differ).
+  std::vector<pki::TbsTemplate> tbs;
+  std::vector<pki::TbsTemplate> tbs_rsa;
 };
 
 struct TenantRuntime {

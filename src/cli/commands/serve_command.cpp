@@ -8,6 +8,7 @@
 #include "authority/default_profiles.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/report.h"
+#include "cli/commands/serve_services.h"
 #include "cli/data_dir.h"
 #include "common/log.h"
 #include "pki/ossl/ptr.h"
@@ -115,6 +116,16 @@ int serve(const ServeOptions& opt) {
 
   server::api_v1::register_routes(https_router, http_router, *(*rt)->authority);
   server::est::register_routes(https_router, *(*rt)->authority);
+  // Services stop (handles destroyed) after the server has stopped and before the runtime goes.
+  std::vector<ServiceHandle> services;
+  for (auto start : {start_crl_service, start_ocsp_service}) {
+    auto service = start(**rt, http_router);
+    if (!service) return report_failure(service.error());
+    services.push_back(std::move(*service));
+  }
+  auto bulk_jobs = start_bulk_job_service(**rt);
+  if (!bulk_jobs) return report_failure(bulk_jobs.error());
+  services.push_back(std::move(*bulk_jobs));
   server.start();
   std::cout << "https listening on " << url_host(https->host) << ":" << *https_port << "\n"
             << "http listening on " << url_host(http->host) << ":" << *http_port << std::endl;

@@ -14,5 +14,8 @@ list(APPEND FLEETPKI_SERVER_SOURCES
   api_v1/request_helpers.cpp
   api_v1/system_handlers.cpp
   est/est_routes.cpp
+  revocation/crl_routes.cpp
+  revocation/metrics_routes.cpp
+  revocation/ocsp_routes.cpp
   ${FLEETPKI_OPENAPI_CPP})
 set(FLEETPKI_API_V1_DEPS fleetpki::authority)

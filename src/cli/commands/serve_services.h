@@ -1,0 +1,27 @@
+// Background services of `serve` beside the listeners, each started over the runtime and stopped
+// when its handle is destroyed (before the runtime).
+#pragma once
+
+#include <memory>
+
+#include "cli/data_dir.h"
+#include "common/result.h"
+#include "server/router.h"
+
+namespace fleetpki::cli {
+
+/// A running service; destroying the handle stops it.
+using ServiceHandle = std::shared_ptr<void>;
+
+/// CRL publisher (complete and delta CRLs per CA and partition, re-issued before they lapse) and
+/// the /crl/… routes on the plain-HTTP router. serve_crl.cpp.
+Result<ServiceHandle> start_crl_service(Runtime& runtime, server::Router& http);
+
+/// OCSP responder (delegated responder certificates, pre-signed cache following the status
+/// change log) with the /ocsp routes and /metrics on the plain-HTTP router. serve_ocsp.cpp.
+Result<ServiceHandle> start_ocsp_service(Runtime& runtime, server::Router& http);
+
+/// Runs revoke-by-query bulk jobs (resumed at start, woken when a job is created).
+Result<ServiceHandle> start_bulk_job_service(Runtime& runtime);
+
+}  // namespace fleetpki::cli
