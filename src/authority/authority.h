@@ -171,6 +171,8 @@ class Authority final {
   /// that OCSP and CRL publishers react at once instead of at their next poll. Register before
   /// serving; listeners must be cheap and must not call back into the Authority.
   void add_status_listener(std::function<void()> listener);
+  /// `listener` is called after a bulk job has been created (wakes the bulk job runner).
+  void add_bulk_job_listener(std::function<void()> listener);
   const AuthorityCounters& counters() const { return counters_; }
 
   /// PEM of a stored certificate record.
@@ -209,13 +211,19 @@ class Authority final {
                                                  std::string_view serial_hex, std::string_view action,
                                                  std::optional<pki::CrlReason> reason,
                                                  std::optional<TimePoint> invalidity_date, const CallContext& call);
+  Result<IssuedCertificate> renew_or_rekey(const Principal& who, std::string_view tenant, std::string_view serial_hex,
+                                           std::optional<std::string_view> csr_pem, const CallContext& call);
+  /// Runs one bulk job chunk by chunk until done.
+  Status run_bulk_job(store::BulkJobRecord job);
   void notify_status_listeners();
+  void notify_bulk_listeners();
 
   AuthorityDeps deps_;
   AuthorityOptions options_;
   AuthorityCounters counters_;
   std::mutex listeners_mutex_;
   std::vector<std::function<void()>> status_listeners_;
+  std::vector<std::function<void()>> bulk_listeners_;
   std::mutex bulk_mutex_;  // one run_bulk_jobs() at a time
   store::GroupCommitter committer_;
   std::shared_mutex tenants_mutex_;

@@ -82,6 +82,8 @@ Result<Certificate> Certificate::from_der(const CryptoContext& ctx, ByteView der
         if (detail::oid_equals(id.content, detail::kSubjectKeyIdentifier)) {
           FLEETPKI_TRY(der::Element ski, der::parse_single(value.content, der::tag::kOctetString));
           cert.subject_key_id_.assign(ski.content.begin(), ski.content.end());
+        } else if (detail::oid_equals(id.content, detail::kSubjectAltName)) {
+          FLEETPKI_TRY(cert.subject_alt_names_, decode_general_names(value.content));
         } else if (detail::oid_equals(id.content, detail::kBasicConstraints)) {
           FLEETPKI_TRY(der::Element bc, der::parse_single(value.content, der::tag::kSequence));
           der::Reader br(bc.content);

@@ -32,12 +32,14 @@ class Certificate final {
   TimePoint not_after() const { return not_after_; }
   const PublicKeyInfo& public_key() const { return public_key_; }
   const Bytes& subject_key_id() const { return subject_key_id_; }  // empty if absent
+  const std::vector<GeneralName>& subject_alt_names() const { return subject_alt_names_; }
   bool is_ca() const { return is_ca_; }
 
  private:
   Certificate() = default;
   Bytes der_, serial_, subject_der_, issuer_der_, subject_key_id_;
   std::vector<NameAttribute> subject_;
+  std::vector<GeneralName> subject_alt_names_;
   TimePoint not_before_{}, not_after_{};
   PublicKeyInfo public_key_;
   bool is_ca_ = false;

@@ -7,6 +7,7 @@ namespace fleetpki::server::api_v1 {
 void register_routes(Router& https, Router& http, authority::Authority& authority) {
   register_system_routes(https, http, authority);
   register_certificate_routes(https, authority);
+  register_lifecycle_routes(https, authority);
 }
 
 }  // namespace fleetpki::server::api_v1

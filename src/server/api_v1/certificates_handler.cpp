@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "common/time_format.h"
+#include "server/api_v1/certificate_json.h"
 #include "server/api_v1/handlers.h"
 #include "server/api_v1/request_helpers.h"
 
@@ -9,21 +10,6 @@ namespace fleetpki::server::api_v1 {
 namespace {
 
 using nlohmann::json;
-
-json certificate_json(const store::CertificateRecord& rec, bool with_pem) {
-  json j = {{"serial", rec.serial_hex},
-            {"status", rec.status},
-            {"profile", rec.profile},
-            {"profile_version", rec.profile_version},
-            {"subject", rec.subject},
-            {"not_before", format_rfc3339(rec.not_before)},
-            {"not_after", format_rfc3339(rec.not_after)},
-            {"created_at", format_rfc3339(rec.created_at)}};
-  if (rec.revoked_at) j["revoked_at"] = format_rfc3339(*rec.revoked_at);
-  if (rec.revocation_reason) j["revocation_reason"] = *rec.revocation_reason;
-  if (with_pem) j["certificate"] = authority::Authority::certificate_pem(rec);
-  return j;
-}
 
 std::string encode_cursor(std::int64_t after_id) { return "c" + std::to_string(after_id); }
 
@@ -76,9 +62,7 @@ Response issue(authority::Authority& authority, Request& request) {
     return authority.issue(who, issue, {request.request_id});
   }();
   if (!result) return error_response(result.error(), request);
-  json j = certificate_json(result->record, true);
-  j["chain"] = result->chain_pem;
-  Response r = json_response(201, j);
+  Response r = json_response(201, issued_json(*result));
   r.headers.emplace_back("Location", "/api/v1/tenants/" + request.path_params["tenant"] + "/certificates/" +
                                          result->record.serial_hex);
   return r;

@@ -10,7 +10,9 @@ add_custom_command(
 
 list(APPEND FLEETPKI_SERVER_SOURCES
   api_v1/api_v1.cpp
+  api_v1/certificate_json.cpp
   api_v1/certificates_handler.cpp
+  api_v1/lifecycle_handlers.cpp
   api_v1/request_helpers.cpp
   api_v1/system_handlers.cpp
   est/est_routes.cpp
