@@ -162,8 +162,9 @@ class Authority final {
                                                  const BulkRevokeQuery& query, pki::CrlReason reason,
                                                  const CallContext& call);
   Result<store::BulkJobRecord> get_bulk_job(const Principal& who, std::string_view tenant, std::int64_t id);
-  /// Processes every running bulk job to completion (background thread of `serve`, or tests).
-  Status run_bulk_jobs();
+  /// Processes every running bulk job to completion (background thread of `serve`, or tests), or
+  /// until `*stop` becomes true (checked between chunks; the job resumes at the next call).
+  Status run_bulk_jobs(const std::atomic<bool>* stop = nullptr);
 
   /// Every CA of every enabled tenant (CRL publishing, OCSP issuer index).
   Result<std::vector<std::shared_ptr<const CaRuntime>>> all_cas();
@@ -214,7 +215,7 @@ class Authority final {
   Result<IssuedCertificate> renew_or_rekey(const Principal& who, std::string_view tenant, std::string_view serial_hex,
                                            std::optional<std::string_view> csr_pem, const CallContext& call);
   /// Runs one bulk job chunk by chunk until done.
-  Status run_bulk_job(store::BulkJobRecord job);
+  Status run_bulk_job(store::BulkJobRecord job, const std::atomic<bool>* stop);
   void notify_status_listeners();
   void notify_bulk_listeners();
 

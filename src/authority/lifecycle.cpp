@@ -324,7 +324,7 @@ Result<store::BulkJobRecord> Authority::get_bulk_job(const Principal& who, std::
   return *job;
 }
 
-Status Authority::run_bulk_job(store::BulkJobRecord job) {
+Status Authority::run_bulk_job(store::BulkJobRecord job, const std::atomic<bool>* stop) {
   const nlohmann::json selection = nlohmann::json::parse(job.query_json, nullptr, false);
   if (selection.is_discarded()) return fail(Errc::DataLoss, "bulk job " + std::to_string(job.id) + " has a bad query");
   store::CertificateFilter filter;
@@ -337,7 +337,7 @@ Status Authority::run_bulk_job(store::BulkJobRecord job) {
   const Principal actor{job.actor, job.tenant_id, Role::Operator};
   const CallContext call{job.request_id};
 
-  while (job.state == "running") {
+  while (job.state == "running" && !(stop && stop->load())) {
     filter.after_id = job.cursor;
     FLEETPKI_TRY(auto page, deps_.store.list_certificates(job.tenant_id, filter));
     const std::int64_t now = to_unix(deps_.clock.now());
@@ -375,11 +375,11 @@ Status Authority::run_bulk_job(store::BulkJobRecord job) {
   return ok();
 }
 
-Status Authority::run_bulk_jobs() {
+Status Authority::run_bulk_jobs(const std::atomic<bool>* stop) {
   std::lock_guard lock(bulk_mutex_);
   FLEETPKI_TRY(auto jobs, deps_.store.list_running_bulk_jobs());
   for (auto& job : jobs) {
-    if (Status done = run_bulk_job(job); !done) {
+    if (Status done = run_bulk_job(job, stop); !done) {
       job.state = "failed";
       job.error = done.error().message;
       job.updated_at = to_unix(deps_.clock.now());
