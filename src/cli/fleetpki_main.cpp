@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   add_serve_command(app, run);
   add_token_command(app, run);
   add_issue_command(app, run);
+  add_certificate_commands(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -17,5 +17,6 @@ void add_init_command(CLI::App& app, std::function<int()>& run);
 void add_serve_command(CLI::App& app, std::function<int()>& run);
 void add_token_command(CLI::App& app, std::function<int()>& run);
 void add_issue_command(CLI::App& app, std::function<int()>& run);
+void add_certificate_commands(CLI::App& app, std::function<int()>& run);
 
 }  // namespace fleetpki::cli
