@@ -101,6 +101,15 @@ std::string Statement::text(int column) const {
   return std::string(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size));
 }
 
+std::string_view Statement::text_view(int column) const {
+  const unsigned char* data = ::sqlite3_column_text(stmt_, column);
+  int size = ::sqlite3_column_bytes(stmt_, column);
+  if (data == nullptr || size <= 0) {
+    return {};
+  }
+  return std::string_view(reinterpret_cast<const char*>(data), static_cast<std::size_t>(size));
+}
+
 Bytes Statement::blob(int column) const {
   const void* data = ::sqlite3_column_blob(stmt_, column);
   int size = ::sqlite3_column_bytes(stmt_, column);

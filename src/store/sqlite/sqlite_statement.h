@@ -40,6 +40,8 @@ class Statement final {
   bool is_null(int column) const;
   std::int64_t int64(int column) const;
   std::string text(int column) const;
+  /// The column's text without a copy; valid until the next step(), reset or column read.
+  std::string_view text_view(int column) const;
   Bytes blob(int column) const;
   std::optional<std::int64_t> optional_int64(int column) const;
   std::optional<std::string> optional_text(int column) const;

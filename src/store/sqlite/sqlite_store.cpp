@@ -13,41 +13,19 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_reader_pool.h"
+#include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_statement.h"
 #include "store/sqlite/sqlite_transaction.h"
 
 namespace fleetpki::store {
 namespace {
 
+using sqlite_rows::kCertificateColumns;
+using sqlite_rows::read_all;
+using sqlite_rows::read_certificate;
+
 constexpr std::size_t kMaxReaders = 8;
 constexpr int kMaxPageSize = 1000;
-
-constexpr const char* kCertificateColumns =
-    "id, tenant_id, ca_id, profile, profile_version, serial_hex, subject, not_before, not_after, "
-    "status, der, created_at, revoked_at, revocation_reason, device_serial, row_version";
-
-CertificateRecord read_certificate(const Statement& s) {
-  CertificateRecord c;
-  c.id = s.int64(0);
-  c.tenant_id = s.int64(1);
-  c.ca_id = s.int64(2);
-  c.profile = s.text(3);
-  c.profile_version = static_cast<int>(s.int64(4));
-  c.serial_hex = s.text(5);
-  c.subject = s.text(6);
-  c.not_before = s.int64(7);
-  c.not_after = s.int64(8);
-  c.status = s.text(9);
-  c.der = s.blob(10);
-  c.created_at = s.int64(11);
-  c.revoked_at = s.optional_int64(12);
-  if (auto reason = s.optional_int64(13)) {
-    c.revocation_reason = static_cast<int>(*reason);
-  }
-  c.device_serial = s.optional_text(14);
-  c.row_version = static_cast<int>(s.int64(15));
-  return c;
-}
 
 /// Undoes an open transaction when write() leaves early (error return or exception from body).
 class RollbackGuard final {
@@ -172,29 +150,11 @@ class SqliteStore final : public Store {
 
   Result<std::vector<CaRecord>> list_cas(std::int64_t tenant_id) override {
     FLEETPKI_TRY(auto conn, readers_.acquire());
-    FLEETPKI_TRY(Statement s, Statement::prepare(*conn,
-                                                 "SELECT id, tenant_id, name, key_ref, "
-                                                 "certificate_der, parent_id, status, created_at "
-                                                 "FROM cas WHERE tenant_id = ?1 ORDER BY id"));
+    FLEETPKI_TRY(Statement s,
+                 Statement::prepare(*conn, std::string("SELECT ") + sqlite_rows::kCaColumns +
+                                               " FROM cas WHERE tenant_id = ?1 ORDER BY id"));
     s.bind(1, tenant_id);
-    std::vector<CaRecord> out;
-    while (true) {
-      FLEETPKI_TRY(bool row, s.step());
-      if (!row) {
-        break;
-      }
-      CaRecord ca;
-      ca.id = s.int64(0);
-      ca.tenant_id = s.int64(1);
-      ca.name = s.text(2);
-      ca.key_ref = s.text(3);
-      ca.certificate_der = s.blob(4);
-      ca.parent_id = s.optional_int64(5);
-      ca.status = s.text(6);
-      ca.created_at = s.int64(7);
-      out.push_back(std::move(ca));
-    }
-    return out;
+    return read_all<CaRecord>(s, sqlite_rows::read_ca);
   }
 
   Result<std::vector<ProfileRecord>> list_profiles(std::int64_t tenant_id) override {
@@ -227,29 +187,19 @@ class SqliteStore final : public Store {
   Result<std::optional<CertificateRecord>> find_certificate(std::int64_t tenant_id,
                                                             std::string_view serial_hex) override {
     FLEETPKI_TRY(auto conn, readers_.acquire());
-    // Serials are unique per CA; across a tenant's CAs a collision of random serials is not
-    // expected, and the oldest match wins deterministically.
-    FLEETPKI_TRY(Statement s, Statement::prepare(*conn, std::string("SELECT ") + kCertificateColumns +
-                                                            " FROM certificates WHERE tenant_id = ?1 "
-                                                            "AND serial_hex = ?2 ORDER BY id LIMIT 1"));
-    s.bind(1, tenant_id);
-    s.bind(2, serial_hex);
-    FLEETPKI_TRY(bool row, s.step());
-    if (!row) {
-      return std::optional<CertificateRecord>();
-    }
-    return std::optional<CertificateRecord>(read_certificate(s));
+    return sqlite_rows::find_certificate(*conn, tenant_id, serial_hex);
   }
 
   Result<CertificatePage> list_certificates(std::int64_t tenant_id,
                                             const CertificateFilter& filter) override {
     const int limit = std::clamp(filter.limit, 1, kMaxPageSize);
-    // The SQL text depends only on which filters are present, so at most 16 variants get cached.
+    // The SQL text depends only on which filters are present, so at most 64 variants get cached.
     std::string sql = std::string("SELECT ") + kCertificateColumns +
                       " FROM certificates WHERE tenant_id = ?1 AND id > ?2";
     int next = 3;
     auto param = [&] { return "?" + std::to_string(next++); };
     int status_index = 0, expires_index = 0, profile_index = 0, ca_index = 0;
+    int issued_from_index = 0, issued_to_index = 0;
     if (filter.status) {
       status_index = next;
       sql += " AND status = " + param();
@@ -265,6 +215,14 @@ class SqliteStore final : public Store {
     if (filter.ca_id) {
       ca_index = next;
       sql += " AND ca_id = " + param();
+    }
+    if (filter.issued_from) {
+      issued_from_index = next;
+      sql += " AND created_at >= " + param();
+    }
+    if (filter.issued_to) {
+      issued_to_index = next;
+      sql += " AND created_at < " + param();
     }
     const int limit_index = next;
     sql += " ORDER BY id LIMIT " + param();
@@ -284,6 +242,12 @@ class SqliteStore final : public Store {
     }
     if (ca_index != 0) {
       s.bind(ca_index, *filter.ca_id);
+    }
+    if (issued_from_index != 0) {
+      s.bind(issued_from_index, *filter.issued_from);
+    }
+    if (issued_to_index != 0) {
+      s.bind(issued_to_index, *filter.issued_to);
     }
     // One row more than the page tells whether another page follows.
     s.bind(limit_index, std::int64_t{limit} + 1);
@@ -372,6 +336,162 @@ class SqliteStore final : public Store {
       return std::optional<std::string>();
     }
     return std::optional<std::string>(s.text(0));
+  }
+
+  // ---- lifecycle and revocation ----------------------------------------------------------------
+
+  Result<std::vector<CaRecord>> list_all_cas() override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s,
+                 Statement::prepare(*conn, std::string("SELECT ") + sqlite_rows::kCaColumns +
+                                               " FROM cas ORDER BY id"));
+    return read_all<CaRecord>(s, sqlite_rows::read_ca);
+  }
+
+  Result<std::optional<CertificateRecord>> find_certificate_by_ca(
+      std::int64_t ca_id, std::string_view serial_hex) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    // One seek in UNIQUE(serial_hex, ca_id): the OCSP miss path.
+    FLEETPKI_TRY(Statement s,
+                 Statement::prepare(*conn, std::string("SELECT ") + kCertificateColumns +
+                                               " FROM certificates WHERE serial_hex = ?2 "
+                                               "AND ca_id = ?1"));
+    s.bind(1, ca_id);
+    s.bind(2, serial_hex);
+    FLEETPKI_TRY(bool row, s.step());
+    if (!row) {
+      return std::optional<CertificateRecord>();
+    }
+    return std::optional<CertificateRecord>(read_certificate(s));
+  }
+
+  Result<std::vector<StatusChange>> list_status_changes(std::int64_t after_id, int limit) override {
+    // Exactly `limit` at most (no clamp): a follower may take a short page as the end of the log.
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s, Statement::prepare(*conn, std::string("SELECT ") +
+                                                            sqlite_rows::kStatusChangeColumns +
+                                                            " FROM status_changes WHERE id > ?1 "
+                                                            "ORDER BY id LIMIT ?2"));
+    s.bind(1, after_id);
+    s.bind(2, std::int64_t{std::max(limit, 0)});
+    return read_all<StatusChange>(s, sqlite_rows::read_status_change);
+  }
+
+  Result<std::int64_t> last_status_change_id() override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s,
+                 Statement::prepare(*conn, "SELECT COALESCE(MAX(id), 0) FROM status_changes"));
+    FLEETPKI_TRY(bool row, s.step());
+    return row ? s.int64(0) : std::int64_t{0};
+  }
+
+  Status for_each_revoked(std::int64_t ca_id, int partition, std::int64_t not_after_from,
+                          const std::function<Status(const RevokedEntry&)>& callback) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    // Reads only the covering partial index certificates_revoked; the literal status <> 'valid'
+    // is what lets the planner use it. One read transaction: a consistent snapshot throughout.
+    FLEETPKI_TRY(Statement s, Statement::prepare(
+                                  *conn,
+                                  "SELECT serial_hex, status, COALESCE(revoked_at, 0), "
+                                  "revocation_reason, not_after FROM certificates "
+                                  "WHERE ca_id = ?1 AND crl_partition = ?2 AND not_after >= ?3 "
+                                  "AND status <> 'valid' AND status IN ('revoked', 'suspended')"));
+    s.bind(1, ca_id);
+    s.bind(2, std::int64_t{partition});
+    s.bind(3, not_after_from);
+    RevokedEntry entry;  // reused: the strings keep their capacity from row to row
+    while (true) {
+      FLEETPKI_TRY(bool row, s.step());
+      if (!row) {
+        return ok();
+      }
+      entry.serial_hex.assign(s.text_view(0));
+      entry.status.assign(s.text_view(1));
+      entry.revoked_at = s.int64(2);
+      entry.revocation_reason = sqlite_rows::optional_int(s, 3);
+      entry.not_after = s.int64(4);
+      FLEETPKI_RETURN_IF_ERROR(callback(entry));
+    }
+  }
+
+  Result<std::optional<CrlRecord>> latest_crl(std::int64_t ca_id, int partition,
+                                              bool delta) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    // One seek in crls_kind_number (the expression must match the index's byte for byte).
+    FLEETPKI_TRY(Statement s,
+                 Statement::prepare(*conn, std::string("SELECT ") + sqlite_rows::kCrlColumns +
+                                               " FROM crls WHERE ca_id = ?1 AND "
+                                               "partition = ?2 AND (base_number IS "
+                                               "NOT NULL) = ?3 ORDER BY number DESC "
+                                               "LIMIT 1"));
+    s.bind(1, ca_id);
+    s.bind(2, std::int64_t{partition});
+    s.bind(3, std::int64_t{delta ? 1 : 0});
+    FLEETPKI_TRY(bool row, s.step());
+    if (!row) {
+      return std::optional<CrlRecord>();
+    }
+    return std::optional<CrlRecord>(sqlite_rows::read_crl(s));
+  }
+
+  Result<std::optional<OcspResponderRecord>> find_ocsp_responder(std::int64_t ca_id) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s,
+                 Statement::prepare(*conn,
+                                    "SELECT ca_id, key_ref, certificate_der, not_after, "
+                                    "updated_at FROM ocsp_responders WHERE ca_id = ?1"));
+    s.bind(1, ca_id);
+    FLEETPKI_TRY(bool row, s.step());
+    if (!row) {
+      return std::optional<OcspResponderRecord>();
+    }
+    OcspResponderRecord r;
+    r.ca_id = s.int64(0);
+    r.key_ref = s.text(1);
+    r.certificate_der = s.blob(2);
+    r.not_after = s.int64(3);
+    r.updated_at = s.int64(4);
+    return std::optional<OcspResponderRecord>(std::move(r));
+  }
+
+  Result<std::optional<BulkJobRecord>> find_bulk_job(std::int64_t tenant_id,
+                                                     std::int64_t id) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s,
+                 Statement::prepare(*conn, std::string("SELECT ") + sqlite_rows::kBulkJobColumns +
+                                               " FROM bulk_jobs WHERE id = ?2 AND "
+                                               "tenant_id = ?1"));
+    s.bind(1, tenant_id);
+    s.bind(2, id);
+    FLEETPKI_TRY(bool row, s.step());
+    if (!row) {
+      return std::optional<BulkJobRecord>();
+    }
+    return std::optional<BulkJobRecord>(sqlite_rows::read_bulk_job(s));
+  }
+
+  Result<std::vector<BulkJobRecord>> list_running_bulk_jobs() override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s,
+                 Statement::prepare(*conn, std::string("SELECT ") + sqlite_rows::kBulkJobColumns +
+                                               " FROM bulk_jobs WHERE state = "
+                                               "'running' ORDER BY id"));
+    return read_all<BulkJobRecord>(s, sqlite_rows::read_bulk_job);
+  }
+
+  Result<std::vector<StatusCount>> count_certificates_by_status() override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    // Counts the entries of certificates_tenant_status_id (no row is read), so the cost grows with
+    // the number of certificates; tenants without certificates are absent.
+    FLEETPKI_TRY(
+        Statement s,
+        Statement::prepare(*conn,
+                           "SELECT t.name, c.status, c.n FROM (SELECT tenant_id, status, "
+                           "COUNT(*) AS n FROM certificates GROUP BY tenant_id, status) AS c "
+                           "JOIN tenants AS t ON t.id = c.tenant_id ORDER BY t.name, c.status"));
+    return read_all<StatusCount>(s, [](const Statement& row) {
+      return StatusCount{row.text(0), row.text(1), row.int64(2)};
+    });
   }
 
  private:

@@ -3,9 +3,14 @@
 
 #include <sqlite3.h>
 
+#include <string>
+
+#include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_statement.h"
 
 namespace fleetpki::store {
+
+using sqlite_rows::widen;
 
 std::int64_t SqliteTransaction::last_insert_id() const {
   return ::sqlite3_last_insert_rowid(conn_.handle());
@@ -24,7 +29,8 @@ Result<std::int64_t> SqliteTransaction::insert_ca(const CaRecord& ca) {
   FLEETPKI_TRY(Statement stmt,
                Statement::prepare(conn_,
                                   "INSERT INTO cas (tenant_id, name, key_ref, certificate_der, "
-                                  "parent_id, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+                                  "parent_id, status, created_at, crl_partitions) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
   stmt.bind(1, ca.tenant_id);
   stmt.bind(2, std::string_view(ca.name));
   stmt.bind(3, std::string_view(ca.key_ref));
@@ -32,6 +38,7 @@ Result<std::int64_t> SqliteTransaction::insert_ca(const CaRecord& ca) {
   stmt.bind(5, ca.parent_id);
   stmt.bind(6, std::string_view(ca.status));
   stmt.bind(7, ca.created_at);
+  stmt.bind(8, std::int64_t{ca.crl_partitions});
   FLEETPKI_RETURN_IF_ERROR(stmt.run());
   return last_insert_id();
 }
@@ -52,13 +59,14 @@ Result<std::int64_t> SqliteTransaction::insert_profile(const ProfileRecord& prof
 }
 
 Result<std::int64_t> SqliteTransaction::insert_certificate(const CertificateRecord& cert) {
-  FLEETPKI_TRY(
-      Statement stmt,
-      Statement::prepare(conn_,
-                         "INSERT INTO certificates (tenant_id, ca_id, profile, profile_version, "
-                         "serial_hex, subject, not_before, not_after, status, der, created_at, "
-                         "revoked_at, revocation_reason, device_serial, row_version) VALUES (?1, ?2, "
-                         "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"));
+  FLEETPKI_TRY(Statement stmt,
+               Statement::prepare(
+                   conn_,
+                   "INSERT INTO certificates (tenant_id, ca_id, profile, profile_version, "
+                   "serial_hex, subject, not_before, not_after, status, der, created_at, "
+                   "revoked_at, revocation_reason, device_serial, row_version, crl_partition, "
+                   "renewal_of) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                   "?13, ?14, ?15, ?16, ?17)"));
   stmt.bind(1, cert.tenant_id);
   stmt.bind(2, cert.ca_id);
   stmt.bind(3, std::string_view(cert.profile));
@@ -71,10 +79,11 @@ Result<std::int64_t> SqliteTransaction::insert_certificate(const CertificateReco
   stmt.bind_blob(10, cert.der);
   stmt.bind(11, cert.created_at);
   stmt.bind(12, cert.revoked_at);
-  stmt.bind(13, cert.revocation_reason ? std::optional<std::int64_t>(*cert.revocation_reason)
-                                       : std::nullopt);
+  stmt.bind(13, widen(cert.revocation_reason));
   stmt.bind(14, cert.device_serial);
   stmt.bind(15, std::int64_t{cert.row_version});
+  stmt.bind(16, std::int64_t{cert.crl_partition});
+  stmt.bind(17, cert.renewal_of);
   FLEETPKI_RETURN_IF_ERROR(stmt.run());
   return last_insert_id();
 }
@@ -147,7 +156,7 @@ Status SqliteTransaction::update_certificate_status(std::int64_t tenant_id,
                                   "WHERE tenant_id = ?4 AND id = ?5 AND row_version = ?6"));
   stmt.bind(1, status);
   stmt.bind(2, revoked_at);
-  stmt.bind(3, revocation_reason ? std::optional<std::int64_t>(*revocation_reason) : std::nullopt);
+  stmt.bind(3, widen(revocation_reason));
   stmt.bind(4, tenant_id);
   stmt.bind(5, certificate_id);
   stmt.bind(6, std::int64_t{expected_row_version});
@@ -165,6 +174,200 @@ Status SqliteTransaction::update_certificate_status(std::int64_t tenant_id,
     return fail(Errc::NotFound, "certificate not found");
   }
   return fail(Errc::Aborted, "the certificate was changed concurrently; retry");
+}
+
+// ---- lifecycle and revocation ----------------------------------------------------------------
+
+Result<std::optional<CertificateRecord>> SqliteTransaction::find_certificate(
+    std::int64_t tenant_id, std::string_view serial_hex) {
+  return sqlite_rows::find_certificate(conn_, tenant_id, serial_hex);
+}
+
+Result<std::vector<CertificateRecord>> SqliteTransaction::list_renewals(
+    std::int64_t tenant_id, std::int64_t certificate_id) {
+  // Served by the partial index certificates_renewal_of (renewal_of = ? implies IS NOT NULL).
+  FLEETPKI_TRY(Statement s,
+               Statement::prepare(conn_, std::string("SELECT ") + sqlite_rows::kCertificateColumns +
+                                             " FROM certificates WHERE renewal_of = ?2 AND "
+                                             "tenant_id = ?1 ORDER BY id"));
+  s.bind(1, tenant_id);
+  s.bind(2, certificate_id);
+  return sqlite_rows::read_all<CertificateRecord>(s, sqlite_rows::read_certificate);
+}
+
+Result<std::int64_t> SqliteTransaction::append_status_change(const StatusChange& change) {
+  FLEETPKI_TRY(
+      Statement stmt,
+      Statement::prepare(conn_,
+                         "INSERT INTO status_changes (tenant_id, ca_id, certificate_id, "
+                         "serial_hex, crl_partition, status, revoked_at, revocation_reason, "
+                         "not_after, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+  stmt.bind(1, change.tenant_id);
+  stmt.bind(2, change.ca_id);
+  stmt.bind(3, change.certificate_id);
+  stmt.bind(4, std::string_view(change.serial_hex));
+  stmt.bind(5, std::int64_t{change.crl_partition});
+  stmt.bind(6, std::string_view(change.status));
+  stmt.bind(7, change.revoked_at);
+  stmt.bind(8, widen(change.revocation_reason));
+  stmt.bind(9, change.not_after);
+  stmt.bind(10, change.at);
+  FLEETPKI_RETURN_IF_ERROR(stmt.run());
+  return last_insert_id();
+}
+
+Result<std::int64_t> SqliteTransaction::next_crl_number(std::int64_t ca_id, int partition) {
+  if (partition < 0) {
+    return fail(Errc::InvalidArgument, "CRL partition must not be negative");
+  }
+  // The counter row is updated in this transaction, so concurrent writers (serialized) never get
+  // the same number, and insert_crl() keeps the counter at or above every stored number.
+  FLEETPKI_TRY(
+      Statement stmt,
+      Statement::prepare(conn_,
+                         "INSERT INTO crl_numbers (ca_id, partition, last_number) "
+                         "VALUES (?1, ?2, 1) ON CONFLICT (ca_id, partition) "
+                         "DO UPDATE SET last_number = last_number + 1 RETURNING last_number"));
+  stmt.bind(1, ca_id);
+  stmt.bind(2, std::int64_t{partition});
+  FLEETPKI_TRY(bool row, stmt.step());
+  if (!row) {
+    return fail(Errc::Internal, "database error", "crl_numbers upsert returned no row");
+  }
+  std::int64_t number = stmt.int64(0);
+  FLEETPKI_TRY(bool more, stmt.step());
+  if (more) {
+    return fail(Errc::Internal, "database error", "crl_numbers upsert returned two rows");
+  }
+  return number;
+}
+
+Status SqliteTransaction::insert_crl(const CrlRecord& crl) {
+  if (crl.partition < 0 || crl.number < 1) {
+    return fail(Errc::InvalidArgument, "CRL numbers start at 1 and partitions at 0");
+  }
+  {
+    FLEETPKI_TRY(Statement stmt,
+                 Statement::prepare(conn_,
+                                    "INSERT INTO crls (ca_id, partition, number, base_number, "
+                                    "this_update, next_update, last_change_id, der) "
+                                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    stmt.bind(1, crl.ca_id);
+    stmt.bind(2, std::int64_t{crl.partition});
+    stmt.bind(3, crl.number);
+    stmt.bind(4, crl.base_number);
+    stmt.bind(5, crl.this_update);
+    stmt.bind(6, crl.next_update);
+    stmt.bind(7, crl.last_change_id);
+    stmt.bind_blob(8, crl.der);
+    FLEETPKI_RETURN_IF_ERROR(stmt.run());
+  }
+  // A stored number is never handed out again by next_crl_number(), even if it was not allocated
+  // there (or its counter row was lost).
+  FLEETPKI_TRY(
+      Statement bump,
+      Statement::prepare(conn_,
+                         "INSERT INTO crl_numbers (ca_id, partition, last_number) "
+                         "VALUES (?1, ?2, ?3) ON CONFLICT (ca_id, partition) "
+                         "DO UPDATE SET last_number = MAX(last_number, excluded.last_number)"));
+  bump.bind(1, crl.ca_id);
+  bump.bind(2, std::int64_t{crl.partition});
+  bump.bind(3, crl.number);
+  return bump.run();
+}
+
+Status SqliteTransaction::delete_crls_before(std::int64_t ca_id, int partition,
+                                             std::int64_t keep_from_number) {
+  FLEETPKI_TRY(Statement stmt,
+               Statement::prepare(conn_,
+                                  "DELETE FROM crls WHERE ca_id = ?1 AND partition = ?2 "
+                                  "AND number < ?3"));
+  stmt.bind(1, ca_id);
+  stmt.bind(2, std::int64_t{partition});
+  stmt.bind(3, keep_from_number);
+  return stmt.run();
+}
+
+Status SqliteTransaction::put_ocsp_responder(const OcspResponderRecord& responder) {
+  FLEETPKI_TRY(
+      Statement stmt,
+      Statement::prepare(conn_,
+                         "INSERT INTO ocsp_responders (ca_id, key_ref, certificate_der, "
+                         "not_after, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+                         "ON CONFLICT (ca_id) DO UPDATE SET key_ref = excluded.key_ref, "
+                         "certificate_der = excluded.certificate_der, "
+                         "not_after = excluded.not_after, updated_at = excluded.updated_at"));
+  stmt.bind(1, responder.ca_id);
+  stmt.bind(2, std::string_view(responder.key_ref));
+  stmt.bind_blob(3, responder.certificate_der);
+  stmt.bind(4, responder.not_after);
+  stmt.bind(5, responder.updated_at);
+  return stmt.run();
+}
+
+Result<std::int64_t> SqliteTransaction::put_bulk_job(const BulkJobRecord& job) {
+  if (job.id == 0) {
+    FLEETPKI_TRY(
+        Statement stmt,
+        Statement::prepare(conn_,
+                           "INSERT INTO bulk_jobs (tenant_id, kind, query_json, reason, "
+                           "state, cursor, processed, actor, request_id, error, created_at, "
+                           "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                           "?11, ?12)"));
+    stmt.bind(1, job.tenant_id);
+    stmt.bind(2, std::string_view(job.kind));
+    stmt.bind(3, std::string_view(job.query_json));
+    stmt.bind(4, std::int64_t{job.reason});
+    stmt.bind(5, std::string_view(job.state));
+    stmt.bind(6, job.cursor);
+    stmt.bind(7, job.processed);
+    stmt.bind(8, std::string_view(job.actor));
+    stmt.bind(9, std::string_view(job.request_id));
+    stmt.bind(10, std::string_view(job.error));
+    stmt.bind(11, job.created_at);
+    stmt.bind(12, job.updated_at);
+    FLEETPKI_RETURN_IF_ERROR(stmt.run());
+    return last_insert_id();
+  }
+  // The owner (tenant) and created_at of a job never change; the tenant scopes the update.
+  FLEETPKI_TRY(Statement stmt,
+               Statement::prepare(conn_,
+                                  "UPDATE bulk_jobs SET kind = ?3, query_json = ?4, reason = ?5, "
+                                  "state = ?6, cursor = ?7, processed = ?8, actor = ?9, "
+                                  "request_id = ?10, error = ?11, updated_at = ?12 "
+                                  "WHERE id = ?1 AND tenant_id = ?2"));
+  stmt.bind(1, job.id);
+  stmt.bind(2, job.tenant_id);
+  stmt.bind(3, std::string_view(job.kind));
+  stmt.bind(4, std::string_view(job.query_json));
+  stmt.bind(5, std::int64_t{job.reason});
+  stmt.bind(6, std::string_view(job.state));
+  stmt.bind(7, job.cursor);
+  stmt.bind(8, job.processed);
+  stmt.bind(9, std::string_view(job.actor));
+  stmt.bind(10, std::string_view(job.request_id));
+  stmt.bind(11, std::string_view(job.error));
+  stmt.bind(12, job.updated_at);
+  FLEETPKI_RETURN_IF_ERROR(stmt.run());
+  if (::sqlite3_changes64(conn_.handle()) != 1) {
+    return fail(Errc::NotFound, "bulk job not found");
+  }
+  return job.id;
+}
+
+Status SqliteTransaction::set_ca_crl_partitions(std::int64_t ca_id, int partitions) {
+  if (partitions < 1) {
+    return fail(Errc::InvalidArgument, "a CA has at least one CRL partition");
+  }
+  FLEETPKI_TRY(Statement stmt,
+               Statement::prepare(conn_, "UPDATE cas SET crl_partitions = ?2 WHERE id = ?1"));
+  stmt.bind(1, ca_id);
+  stmt.bind(2, std::int64_t{partitions});
+  FLEETPKI_RETURN_IF_ERROR(stmt.run());
+  if (::sqlite3_changes64(conn_.handle()) != 1) {
+    return fail(Errc::NotFound, "CA not found");
+  }
+  return ok();
 }
 
 }  // namespace fleetpki::store

@@ -26,6 +26,19 @@ class SqliteTransaction final : public Transaction {
                                    std::optional<int> revocation_reason,
                                    int expected_row_version) override;
 
+  Result<std::optional<CertificateRecord>> find_certificate(std::int64_t tenant_id,
+                                                            std::string_view serial_hex) override;
+  Result<std::vector<CertificateRecord>> list_renewals(std::int64_t tenant_id,
+                                                       std::int64_t certificate_id) override;
+  Result<std::int64_t> append_status_change(const StatusChange& change) override;
+  Result<std::int64_t> next_crl_number(std::int64_t ca_id, int partition) override;
+  Status insert_crl(const CrlRecord& crl) override;
+  Status delete_crls_before(std::int64_t ca_id, int partition,
+                            std::int64_t keep_from_number) override;
+  Status put_ocsp_responder(const OcspResponderRecord& responder) override;
+  Result<std::int64_t> put_bulk_job(const BulkJobRecord& job) override;
+  Status set_ca_crl_partitions(std::int64_t ca_id, int partitions) override;
+
  private:
   std::int64_t last_insert_id() const;
 

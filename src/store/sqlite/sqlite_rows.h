@@ -1,0 +1,67 @@
+// Column lists, row readers and the queries that both the write side (SqliteTransaction) and the
+// read side (SqliteStore) run, so that each record is read the same way on either connection.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "store/records.h"
+#include "store/sqlite/sqlite_connection.h"
+#include "store/sqlite/sqlite_statement.h"
+
+namespace fleetpki::store::sqlite_rows {
+
+/// SELECT list read by read_certificate(), in its column order.
+inline constexpr const char* kCertificateColumns =
+    "id, tenant_id, ca_id, profile, profile_version, serial_hex, subject, not_before, not_after, "
+    "status, der, created_at, revoked_at, revocation_reason, device_serial, row_version, "
+    "crl_partition, renewal_of";
+CertificateRecord read_certificate(const Statement& s);
+
+inline constexpr const char* kCaColumns =
+    "id, tenant_id, name, key_ref, certificate_der, parent_id, status, created_at, crl_partitions";
+CaRecord read_ca(const Statement& s);
+
+inline constexpr const char* kStatusChangeColumns =
+    "id, tenant_id, ca_id, certificate_id, serial_hex, crl_partition, status, revoked_at, "
+    "revocation_reason, not_after, at";
+StatusChange read_status_change(const Statement& s);
+
+inline constexpr const char* kCrlColumns =
+    "ca_id, partition, number, base_number, this_update, next_update, last_change_id, der";
+CrlRecord read_crl(const Statement& s);
+
+inline constexpr const char* kBulkJobColumns =
+    "id, tenant_id, kind, query_json, reason, state, cursor, processed, actor, request_id, error, "
+    "created_at, updated_at";
+BulkJobRecord read_bulk_job(const Statement& s);
+
+/// Collects every row of `s` with `read`.
+template <class Record, class Reader>
+Result<std::vector<Record>> read_all(Statement& s, Reader read) {
+  std::vector<Record> out;
+  while (true) {
+    FLEETPKI_TRY(bool row, s.step());
+    if (!row) {
+      return out;
+    }
+    out.push_back(read(s));
+  }
+}
+
+/// The tenant's certificate by serial. Serials are unique per CA; across a tenant's CAs a
+/// collision of random serials is not expected, and the oldest match wins deterministically.
+/// Served by UNIQUE(serial_hex, ca_id).
+Result<std::optional<CertificateRecord>> find_certificate(SqliteConnection& conn,
+                                                          std::int64_t tenant_id,
+                                                          std::string_view serial_hex);
+
+/// A reason column (nullable INTEGER) as an optional int.
+std::optional<int> optional_int(const Statement& s, int column);
+/// An optional int for binding.
+std::optional<std::int64_t> widen(const std::optional<int>& value);
+
+}  // namespace fleetpki::store::sqlite_rows
