@@ -36,6 +36,10 @@ enum class CrlReason : int {
   AaCompromise = 10,
 };
 
+/// GeneralizedTime YYYYMMDDHHMMSSZ (no fractions) for 1950..9999: invalidityDate (RFC 5280
+/// §5.3.2) and every OCSP time (RFC 6960 §4.2.1). InvalidArgument outside that range.
+Result<Bytes> encode_generalized_time(TimePoint t);
+
 /// "keyCompromise", "certificateHold", … (RFC 5280 spelling).
 std::string_view crl_reason_name(CrlReason reason);
 /// Accepts the RFC 5280 names (case-sensitive) and the decimal values 0–10 except 7.
@@ -71,7 +75,10 @@ struct CrlVariableParts {
 };
 
 /// The DER TBSCertList (v2). InvalidArgument for a missing AKI, next_update <= this_update, a
-/// freshest CRL URL on a delta, or times outside the encodable range.
+/// freshest CRL URL on a delta, a delta_base not below `number`, an issuer that is not a non-empty
+/// DER Name, a URL that is not an IA5String URI, an entry that is not one DER SEQUENCE, or times
+/// outside the encodable range. Entries are copied as given (not sorted, not de-duplicated).
+/// Linear in the entries: ~1 copy of their bytes (see the performance note in crl.cpp).
 Result<Bytes> encode_tbs_crl(const CrlFixedParts& fixed, const CrlVariableParts& variable);
 
 /// CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, BIT STRING signature }.
