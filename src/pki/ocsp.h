@@ -37,7 +37,8 @@ struct OcspCertId {
   OcspHashAlgorithm hash = OcspHashAlgorithm::Sha1;
   Bytes issuer_name_hash;   // 20 (SHA-1) or 32 (SHA-256) octets, checked
   Bytes issuer_key_hash;    // same length
-  Bytes serial;             // positive magnitude (as serial_from_hex returns)
+  Bytes serial;             // positive magnitude (as serial_from_hex returns), 1..20 octets;
+                            // equal to the content octets for serials made by generate_serial
   Bytes encoded;            // the whole CertID as sent: echoed byte for byte in the response
 };
 
@@ -55,6 +56,10 @@ struct OcspRequestLimits {
 /// hash algorithm, hash lengths that do not match it, a non-positive serial, a nonce of 0 or more
 /// than 32 octets (RFC 8954), a duplicate extension, or an unknown critical extension.
 /// A signed request is accepted; its optionalSignature is ignored (RFC 9919 clients do not sign).
+/// Also refused: a version other than v1, a serial magnitude over 20 octets, hash parameters other
+/// than absent/NULL, an empty Extensions list, an encoded critical FALSE (not DER), more than 16
+/// extensions in one list. Unknown non-critical extensions (request and single) are ignored.
+/// Work is linear in the input; the caller bounds the input size.
 Result<OcspRequest> parse_ocsp_request(ByteView der, const OcspRequestLimits& limits = {});
 
 /// The CertID DER for the given parts (AlgorithmIdentifier with NULL parameters, as OpenSSL and
@@ -75,7 +80,8 @@ struct OcspSingleResponse {
   ByteView cert_id_der;                 // echoed CertID
   OcspCertStatus status = OcspCertStatus::Good;
   TimePoint revocation_time{};          // Revoked only
-  std::optional<CrlReason> revocation_reason;  // Revoked only
+  std::optional<CrlReason> revocation_reason;  // Revoked only; Unspecified is omitted (as in
+                                               // CRL entries), RemoveFromCrl is refused
   TimePoint this_update{};
   TimePoint next_update{};              // always set (RFC 9919)
 };
@@ -88,7 +94,9 @@ struct OcspResponseParts {
   bool extended_revoke = false;         // id-pkix-ocsp-extended-revoke in responseExtensions
 };
 
-/// The DER ResponseData (tbsResponseData) to be signed.
+/// The DER ResponseData (tbsResponseData) to be signed. All times GeneralizedTime. InvalidArgument
+/// for a key hash that is not 20 octets, no responses, a certID that is not one DER SEQUENCE,
+/// next_update <= this_update, a nonce outside 1..32 octets, or times before 1950.
 Result<Bytes> encode_response_data(const OcspResponseParts& parts);
 
 /// A successful OCSPResponse wrapping BasicOCSPResponse { data, alg, signature, certs }.
@@ -96,7 +104,7 @@ Result<Bytes> encode_response_data(const OcspResponseParts& parts);
 Bytes assemble_ocsp_response(ByteView response_data, SignatureAlgorithm alg, ByteView signature,
                              const std::vector<ByteView>& certs);
 
-/// An unsuccessful OCSPResponse: just the status (never Successful).
+/// An unsuccessful OCSPResponse: just the status. Precondition (checked, fatal): not Successful.
 Bytes encode_ocsp_error(OcspResponseStatus status);
 
 /// SHA-1 of a SubjectPublicKeyInfo's BIT STRING contents (byKey ResponderID, RFC 6960 §4.2.1).
