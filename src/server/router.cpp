@@ -1,12 +1,15 @@
-// Method + path-pattern routing with "{name}" segments; 404/405 problems; handler exceptions → 500.
+// Method + path-pattern routing with "{name}" and trailing "{name*}" segments; 404/405 problems;
+// handler exceptions → 500.
 #include "server/router.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <set>
 #include <string_view>
 #include <utility>
 
+#include "common/check.h"
 #include "common/log.h"
 #include "server/problem_json.h"
 
@@ -36,16 +39,41 @@ bool is_param(std::string_view segment) {
   return segment.size() >= 3 && segment.front() == '{' && segment.back() == '}';
 }
 
-/// Matches `path` against `pattern`; on success `literal_mask[i]` tells whether segment i matched a
-/// literal (compared lexicographically to prefer the more specific route).
+/// "{name*}": the rest of the path, one or more segments (the last segment of a pattern only).
+bool is_tail_param(std::string_view segment) {
+  return segment.size() >= 4 && is_param(segment) && segment[segment.size() - 2] == '*';
+}
+
+/// "name" of "{name}" or "{name*}".
+std::string param_name(std::string_view segment) {
+  return std::string(segment.substr(1, segment.size() - (is_tail_param(segment) ? 3 : 2)));
+}
+
+/// How specifically a pattern segment matched: literal > "{name}" > "{name*}".
+enum Specificity : std::uint8_t { kTail = 0, kParam = 1, kLiteral = 2 };
+
+/// The text a tail parameter matched: segments i.. of the path joined by '/' (the path as sent).
+std::string_view tail_text(const std::vector<std::string_view>& path, std::size_t i) {
+  const std::string_view& last = path.back();
+  return {path[i].data(), static_cast<std::size_t>(last.data() + last.size() - path[i].data())};
+}
+
+/// Matches `path` against `pattern`; on success `mask[i]` tells how specifically segment i
+/// matched (compared lexicographically to prefer the more specific route).
 bool match(const std::vector<std::string>& pattern, const std::vector<std::string_view>& path,
-           std::vector<bool>& literal_mask) {
-  if (pattern.size() != path.size()) {
+           std::vector<std::uint8_t>& mask) {
+  const bool tail = !pattern.empty() && is_tail_param(pattern.back());
+  if (tail ? path.size() < pattern.size() : pattern.size() != path.size()) {
     return false;
   }
-  literal_mask.assign(pattern.size(), false);
+  mask.assign(pattern.size(), kParam);
   for (std::size_t i = 0; i < pattern.size(); ++i) {
-    if (is_param(pattern[i])) {
+    if (tail && i + 1 == pattern.size()) {
+      if (tail_text(path, i).empty()) {
+        return false;
+      }
+      mask[i] = kTail;
+    } else if (is_param(pattern[i])) {
       if (path[i].empty()) {
         return false;
       }
@@ -53,7 +81,7 @@ bool match(const std::vector<std::string>& pattern, const std::vector<std::strin
       if (pattern[i] != path[i]) {
         return false;
       }
-      literal_mask[i] = true;
+      mask[i] = kLiteral;
     }
   }
   return true;
@@ -64,6 +92,8 @@ bool match(const std::vector<std::string>& pattern, const std::vector<std::strin
 void Router::add(std::string method, std::string pattern, Handler handler) {
   Route route;
   for (auto segment : split_path(pattern)) {
+    FLEETPKI_CHECK(route.segments.empty() || !is_tail_param(route.segments.back()),
+                   "a {name*} parameter must be the last segment of a route pattern");
     route.segments.emplace_back(segment);
   }
   route.method = std::move(method);
@@ -79,10 +109,10 @@ Response Router::dispatch(Request& request) const {
 
   const Route* best = nullptr;
   const Route* best_get = nullptr;
-  std::vector<bool> best_mask;
-  std::vector<bool> best_get_mask;
+  std::vector<std::uint8_t> best_mask;
+  std::vector<std::uint8_t> best_get_mask;
   std::set<std::string> allowed;
-  std::vector<bool> mask;
+  std::vector<std::uint8_t> mask;
   for (const auto& route : routes_) {
     if (path.empty() || !match(route.segments, path, mask)) {
       continue;
@@ -124,8 +154,10 @@ Response Router::dispatch(Request& request) const {
   request.path_params.clear();
   for (std::size_t i = 0; i < best->segments.size(); ++i) {
     const auto& segment = best->segments[i];
-    if (is_param(segment)) {
-      request.path_params[segment.substr(1, segment.size() - 2)] = std::string(path[i]);
+    if (is_tail_param(segment)) {
+      request.path_params[param_name(segment)] = std::string(tail_text(path, i));
+    } else if (is_param(segment)) {
+      request.path_params[param_name(segment)] = std::string(path[i]);
     }
   }
 

@@ -1,4 +1,5 @@
-// Method + path-pattern routing: "/api/v1/tenants/{tenant}/certificates/{serial}".
+// Method + path-pattern routing: "/api/v1/tenants/{tenant}/certificates/{serial}" and trailing
+// catch-all parameters: "/ocsp/{request*}".
 #pragma once
 
 #include <functional>
@@ -19,7 +20,10 @@ struct RouteInfo {
 class Router final {
  public:
   /// Registers a handler. A "{name}" segment matches one non-empty path segment and is stored in
-  /// Request::path_params[name].
+  /// Request::path_params[name]. A last segment "{name*}" matches the non-empty rest of the path,
+  /// one or more segments, stored with their '/' separators (e.g. base64 in a URL, where a
+  /// percent-encoded '/' has already been decoded). A literal segment beats "{name}", which beats
+  /// "{name*}", position by position.
   void add(std::string method, std::string pattern, Handler handler);
 
   /// Calls the matching handler. No path match → 404 problem; path matches but not the method →

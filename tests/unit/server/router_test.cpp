@@ -145,5 +145,67 @@ TEST_F(RouterTest, ListsRoutesInRegistrationOrder) {
   EXPECT_EQ(routes[2].method, "POST");
 }
 
+// ---- trailing "{name*}" parameters (OCSP GET: base64 whose '/' arrive percent-decoded) --------
+
+class TailRouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_.add("GET", "/ocsp/{request*}", [](Request& r) { return text("tail " + r.path_params.at("request")); });
+    router_.add("POST", "/ocsp", [](Request&) { return text("post"); });
+    router_.add("GET", "/files/{name}", [](Request& r) { return text("one " + r.path_params.at("name")); });
+    router_.add("GET", "/files/{rest*}", [](Request& r) { return text("rest " + r.path_params.at("rest")); });
+    router_.add("GET", "/files/special/{rest*}", [](Request& r) { return text("special " + r.path_params.at("rest")); });
+  }
+  Router router_;
+};
+
+TEST_F(TailRouterTest, MatchesOneSegment) {
+  auto req = make_request("GET", "/ocsp/MEMwQTA");
+  EXPECT_EQ(router_.dispatch(req).body, "tail MEMwQTA");
+  EXPECT_EQ(req.path_params.at("request"), "MEMwQTA");
+}
+
+TEST_F(TailRouterTest, KeepsSlashesOfSeveralSegments) {
+  auto req = make_request("GET", "/ocsp/MEMwQTA/MD0wOzAJBgUrDgMCGgUABBS1ERuTwlEShd1lu16mYbG/6eFKEw+Q==");
+  EXPECT_EQ(router_.dispatch(req).body, "tail MEMwQTA/MD0wOzAJBgUrDgMCGgUABBS1ERuTwlEShd1lu16mYbG/6eFKEw+Q==");
+}
+
+TEST_F(TailRouterTest, KeepsLeadingAndDoubledSlashes) {
+  auto req = make_request("GET", "/ocsp//AB//CD/");
+  EXPECT_EQ(router_.dispatch(req).body, "tail /AB//CD/");
+}
+
+TEST_F(TailRouterTest, EmptyRestIsNotMatched) {
+  auto req = make_request("GET", "/ocsp/");
+  EXPECT_EQ(router_.dispatch(req).status, 404);
+  auto bare = make_request("GET", "/ocsp");
+  auto res = router_.dispatch(bare);
+  EXPECT_EQ(res.status, 405);  // POST /ocsp exists
+}
+
+TEST_F(TailRouterTest, SingleParameterBeatsTail) {
+  auto one = make_request("GET", "/files/a");
+  EXPECT_EQ(router_.dispatch(one).body, "one a");
+  auto two = make_request("GET", "/files/a/b");
+  EXPECT_EQ(router_.dispatch(two).body, "rest a/b");
+}
+
+TEST_F(TailRouterTest, LiteralBeatsTail) {
+  auto req = make_request("GET", "/files/special/x/y");
+  EXPECT_EQ(router_.dispatch(req).body, "special x/y");
+  auto lone = make_request("GET", "/files/special");
+  EXPECT_EQ(router_.dispatch(lone).body, "one special");
+}
+
+TEST_F(TailRouterTest, HeadUsesGetTailHandler) {
+  auto req = make_request("HEAD", "/ocsp/a/b");
+  EXPECT_EQ(router_.dispatch(req).body, "tail a/b");
+}
+
+TEST(RouterDeathTest, TailParameterMustBeLast) {
+  Router router;
+  EXPECT_DEATH(router.add("GET", "/a/{rest*}/b", [](Request&) { return text("x"); }), "last segment");
+}
+
 }  // namespace
 }  // namespace fleetpki::server
