@@ -47,7 +47,7 @@ void append(Bytes& out, ByteView b) {
   out.insert(out.end(), b.begin(), b.end());
 }
 
-// Extension SEQUENCE { extnID, [critical TRUE], extnValue } from a pre-encoded OID TLV: the
+// A non-critical Extension SEQUENCE { extnID, extnValue } from a pre-encoded OID TLV: the
 // per-entry path, where encode_extension()'s dotted-OID parse would dominate.
 void append_extension(Bytes& out, ByteView oid_tlv, ByteView value) {
   Bytes content;
