@@ -58,30 +58,39 @@ std::string_view tail_text(const std::vector<std::string_view>& path, std::size_
   return {path[i].data(), static_cast<std::size_t>(last.data() + last.size() - path[i].data())};
 }
 
-/// Matches `path` against `pattern`; on success `mask[i]` tells how specifically segment i
-/// matched (compared lexicographically to prefer the more specific route).
-bool match(const std::vector<std::string>& pattern, const std::vector<std::string_view>& path,
-           std::vector<std::uint8_t>& mask) {
-  const bool tail = !pattern.empty() && is_tail_param(pattern.back());
+/// Specificity of each pattern segment, fixed when the route is added.
+std::vector<std::uint8_t> specificity_of(const std::vector<std::string>& pattern) {
+  std::vector<std::uint8_t> out;
+  out.reserve(pattern.size());
+  for (const auto& segment : pattern) {
+    out.push_back(is_tail_param(segment) ? kTail : is_param(segment) ? kParam : kLiteral);
+  }
+  return out;
+}
+
+/// True when `path` matches `pattern` (whose segment kinds are `kinds`).
+bool match(const std::vector<std::string>& pattern, const std::vector<std::uint8_t>& kinds,
+           const std::vector<std::string_view>& path) {
+  const bool tail = !kinds.empty() && kinds.back() == kTail;
   if (tail ? path.size() < pattern.size() : pattern.size() != path.size()) {
     return false;
   }
-  mask.assign(pattern.size(), kParam);
   for (std::size_t i = 0; i < pattern.size(); ++i) {
-    if (tail && i + 1 == pattern.size()) {
-      if (tail_text(path, i).empty()) {
-        return false;
-      }
-      mask[i] = kTail;
-    } else if (is_param(pattern[i])) {
-      if (path[i].empty()) {
-        return false;
-      }
-    } else {
-      if (pattern[i] != path[i]) {
-        return false;
-      }
-      mask[i] = kLiteral;
+    switch (kinds[i]) {
+      case kTail:
+        if (tail_text(path, i).empty()) {
+          return false;
+        }
+        break;
+      case kParam:
+        if (path[i].empty()) {
+          return false;
+        }
+        break;
+      default:
+        if (pattern[i] != path[i]) {
+          return false;
+        }
     }
   }
   return true;
@@ -96,6 +105,7 @@ void Router::add(std::string method, std::string pattern, Handler handler) {
                    "a {name*} parameter must be the last segment of a route pattern");
     route.segments.emplace_back(segment);
   }
+  route.specificity = specificity_of(route.segments);
   route.method = std::move(method);
   route.pattern = std::move(pattern);
   route.handler = std::move(handler);
@@ -107,25 +117,19 @@ Response Router::dispatch(Request& request) const {
   // HEAD is served by the GET handler unless a HEAD route exists (the session drops the body).
   const bool head = request.method == "HEAD";
 
+  // Literal segments beat "{name}", which beats "{name*}", position by position (lexicographic
+  // comparison of the specificities): "/certs/search" before "/certs/{id}".
   const Route* best = nullptr;
   const Route* best_get = nullptr;
-  std::vector<std::uint8_t> best_mask;
-  std::vector<std::uint8_t> best_get_mask;
-  std::set<std::string> allowed;
-  std::vector<std::uint8_t> mask;
   for (const auto& route : routes_) {
-    if (path.empty() || !match(route.segments, path, mask)) {
+    if (path.empty() || !match(route.segments, route.specificity, path)) {
       continue;
     }
-    allowed.insert(route.method);
-    // Literal segments beat parameters, position by position: "/certs/search" before "/certs/{id}".
-    if (route.method == request.method && (best == nullptr || mask > best_mask)) {
+    if (route.method == request.method && (best == nullptr || route.specificity > best->specificity)) {
       best = &route;
-      best_mask = mask;
     }
-    if (head && route.method == "GET" && (best_get == nullptr || mask > best_get_mask)) {
+    if (head && route.method == "GET" && (best_get == nullptr || route.specificity > best_get->specificity)) {
       best_get = &route;
-      best_get_mask = mask;
     }
   }
   if (best == nullptr && best_get != nullptr) {
@@ -133,6 +137,12 @@ Response Router::dispatch(Request& request) const {
   }
 
   if (best == nullptr) {
+    std::set<std::string> allowed;  // the methods of the routes matching the path
+    for (const auto& route : routes_) {
+      if (!path.empty() && match(route.segments, route.specificity, path)) {
+        allowed.insert(route.method);
+      }
+    }
     if (allowed.empty()) {
       return problem(404, "no resource at this path", request.request_id);
     }
@@ -154,9 +164,9 @@ Response Router::dispatch(Request& request) const {
   request.path_params.clear();
   for (std::size_t i = 0; i < best->segments.size(); ++i) {
     const auto& segment = best->segments[i];
-    if (is_tail_param(segment)) {
+    if (best->specificity[i] == kTail) {
       request.path_params[param_name(segment)] = std::string(tail_text(path, i));
-    } else if (is_param(segment)) {
+    } else if (best->specificity[i] == kParam) {
       request.path_params[param_name(segment)] = std::string(path[i]);
     }
   }

@@ -2,6 +2,7 @@
 // catch-all parameters: "/ocsp/{request*}".
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -37,6 +38,7 @@ class Router final {
     std::string method;
     std::string pattern;
     std::vector<std::string> segments;
+    std::vector<std::uint8_t> specificity;  // per segment: 2 literal, 1 "{name}", 0 "{name*}"
     Handler handler;
   };
   std::vector<Route> routes_;
