@@ -424,7 +424,16 @@ Status OcspResponder::Impl::reload_issuers(bool force) {
   for (const auto& ca : cas) {
     by_id[ca->record.id] = ca.get();
   }
+  const TimePoint now_time = clock_.now();
   for (const auto& ca : cas) {
+    if (ca->record.parent_id && by_id.count(*ca->record.parent_id) != 0) {
+      fresh->ca_certificates.emplace(*ca->record.parent_id, pki::serial_to_hex(ca->certificate->serial()));
+    }
+    if (ca->certificate->not_after() <= now_time) {
+      // An expired CA is not served (unauthorized): it can no longer delegate to a responder.
+      log::debug("ocsp: CA " + ca->tenant_name + "/" + ca->record.name + " has expired; not served");
+      continue;
+    }
     auto hashes = pki::issuer_hashes(ca->certificate->subject_der(), ca->certificate->public_key().spki_der);
     if (!hashes) {
       log::warn("ocsp: CA " + ca->tenant_name + "/" + ca->record.name + " not served: " + hashes.error().message);
@@ -434,9 +443,6 @@ Status OcspResponder::Impl::reload_issuers(bool force) {
     fresh->by_hash[std::string(IssuerKey(pki::OcspHashAlgorithm::Sha256, hashes->name_sha256, hashes->key_sha256).view())] =
         ca;
     fresh->cas.push_back(ca);
-    if (ca->record.parent_id && by_id.count(*ca->record.parent_id) != 0) {
-      fresh->ca_certificates.emplace(*ca->record.parent_id, pki::serial_to_hex(ca->certificate->serial()));
-    }
   }
   {
     std::unique_lock index_lock(index_mutex_);
@@ -471,8 +477,8 @@ Status OcspResponder::Impl::ensure_responders(const IssuerIndex& current) {
   const TimePoint now = clock_.now();
   for (const auto& ca : current.cas) {
     auto existing = responder_for(ca->record.id);
-    if (existing && now < existing->renew_at()) {
-      continue;
+    if ((existing && now < existing->renew_at()) || ca->certificate->not_after() <= now) {
+      continue;  // still fresh, or the CA expired since the index was built (no new delegation)
     }
     std::lock_guard lock(issue_mutex_);
     existing = responder_for(ca->record.id);  // made by a concurrent reload meanwhile?

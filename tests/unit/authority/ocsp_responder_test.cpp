@@ -452,6 +452,18 @@ TEST_F(OcspResponderTest, UnknownIssuerIsUnauthorized) {
   EXPECT_EQ(responder_->metrics().responses[6], 1u);
 }
 
+TEST_F(OcspResponderTest, ExpiredCaIsNotServed) {
+  auto issued = issue("dev-old");
+  auto id = id_of(issued);
+  clock_.advance(std::chrono::hours(24 * 365 * 11));  // the issuing CA lives 10 years, the root 20
+  make_responder({});
+  auto out = ask(request_for(id), id);
+  EXPECT_EQ(out.response_status, OCSP_RESPONSE_STATUS_UNAUTHORIZED);
+  Ptr<X509> issuing = x509_from_der(issuing_->certificate->der());
+  auto ca_id = CertIdPtr(::OCSP_cert_to_id(nullptr, issuing.get(), root_x509_.get()));
+  EXPECT_EQ(ask(request_for(ca_id), ca_id).response_status, OCSP_RESPONSE_STATUS_SUCCESSFUL) << "the root still is";
+}
+
 TEST_F(OcspResponderTest, EntriesOfTwoCasInOneRequestAreUnauthorized) {
   auto a = issue("dev-a");
   auto b = issue("dev-b", "idevid");  // manufacturing CA
