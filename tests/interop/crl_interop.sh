@@ -37,16 +37,19 @@ crl_get() {
 header() { grep -i "^$2:" "$1.h" | tail -1 | cut -d: -f2- | sed 's/^[[:space:]]*//; s/\r$//'; }
 crl_text() { openssl crl -inform DER -in "$1" -noout -text 2>&1; }
 # crl_number CRL, delta_base CRL: the cRLNumber and the deltaCRLIndicator, in decimal (openssl
-# prints them in hex).
+# prints the first in hex; the second in decimal, or in hex with 0x when it is large).
 crl_number() {
   local hex
   hex=$(openssl crl -inform DER -in "$1" -noout -crlnumber 2>/dev/null | sed -n 's/^crlNumber=\(0x\)\{0,1\}//p')
   [ -n "$hex" ] && echo $((16#$hex))
 }
 delta_base() {
-  local hex
-  hex=$(crl_text "$1" | grep -A1 'Delta CRL Indicator' | tail -1 | tr -d ' :')
-  [ -n "$hex" ] && echo $((16#$hex))
+  local value
+  value=$(crl_text "$1" | grep -A1 'Delta CRL Indicator' | tail -1 | tr -d ' :')
+  case $value in
+    0x*) echo $((16#${value#0x})) ;;
+    [0-9]*) echo $((10#$value)) ;;
+  esac
 }
 # shellcheck disable=SC2016 # the sed program is literal
 # names_uri URL < TEXT: `openssl crl -text` names exactly URL (it may print more on the same line).
@@ -124,14 +127,14 @@ to_pem "$W/root.crl" "$W/root.crl.pem"
 
 # --- certificates: good, revoked, suspended, suspended then reactivated ------------------------------
 declare -A SERIAL
-for name in good revoked held released; do
+for name in good revoked held released cli; do
   fp_make_csr p256 "$W/$name.csr" "/CN=crl-$name" || fp_abort "openssl makes a CSR"
   code=$(fp_issue tls-client "$W/$name.csr" "$W/$name.json")
   case $code in 200 | 201) ;; *) fp_abort "issue $name = 2xx" "$code $(cat "$W/$name.json")" ;; esac
   fp_json "$W/$name.json" certificate >"$W/$name.pem"
   SERIAL[$name]=$(fp_json "$W/$name.json" serial)
 done
-ok "issued four tls-client certificates"
+ok "issued five tls-client certificates"
 cdp=$(openssl x509 -in "$W/good.pem" -noout -ext crlDistributionPoints 2>/dev/null | sed -n 's/^ *URI://p')
 t "the certificate's CDP is the IDP URL byte for byte" test "$cdp" = "$PUBLIC/crl/default/issuing.crl"
 
@@ -203,6 +206,17 @@ t "held: -crl_check_all -use_deltas = certificate revoked" \
   expect_revoked "$W/held.pem" "$W/complete1.pem" "$W/delta1.pem" "$W/root.crl.pem" -- -crl_check_all -use_deltas
 t "good: -crl_check_all -use_deltas = OK" \
   expect_ok "$W/good.pem" "$W/complete1.pem" "$W/delta1.pem" "$W/root.crl.pem" -- -crl_check_all -use_deltas
+
+# A revocation by another process (the CLI on the same data folder) is found by the poll.
+start_ns=$(date +%s%N)
+t "fleetpki revoke (CLI, another process) --reason superseded" \
+  "$FP" revoke --data "$DATA" --serial "${SERIAL[cli]}" --reason superseded
+by_cli() { [ "$(reason_of "$W/delta_cli.crl" "${SERIAL[cli]}")" = "Superseded" ]; }
+if wait_for /crl/default/issuing.delta.crl "$W/delta_cli.crl" 10 by_cli; then
+  ok "the delta CRL lists the CLI's revocation after $((($(date +%s%N) - start_ns) / 1000000)) ms"
+else
+  no "the delta CRL lists the CLI's revocation within 10 s" "$(crl_text "$W/delta_cli.crl")"
+fi
 
 # --- the next complete CRL carries them; reactivation is removeFromCRL in the delta -----------------
 in_complete() { has_serial "$W/complete2.crl" "${SERIAL[revoked]}" && has_serial "$W/complete2.crl" "${SERIAL[released]}"; }
