@@ -657,14 +657,14 @@ TEST_F(CrlPublisherTest, ChangesOfOtherProcessesArePickedUpFromTheLog) {
 // ---- the index ----------------------------------------------------------------------------------
 
 TEST_F(CrlPublisherTest, IndexFollowsManyChangesExactly) {
-  const std::vector<std::string> serials = insert_certificates(3000);
+  const std::vector<std::string> serials = insert_certificates(2000);
   if (HasFatalFailure()) return;
   std::mt19937_64 rng(42);
   publish();
 
   std::map<std::string, int> model;  // serial -> reason listed in the complete CRL
   for (int round = 0; round < 3; ++round) {
-    for (int i = 0; i < 2000; ++i) {
+    for (int i = 0; i < 1500; ++i) {
       const std::string& serial = serials[rng() % serials.size()];
       auto it = model.find(serial);
       if (it == model.end()) {
@@ -706,12 +706,12 @@ TEST_F(CrlPublisherTest, IndexFollowsManyChangesExactly) {
 
 TEST_F(CrlPublisherTest, HoldReleaseChurnKeepsTheIndexExactThroughCompactions) {
   // 1000 entries of ~57 octets erased per round: the arena's garbage passes 64 KiB in the second
-  // round and is compacted, several times over the run.
+  // round and is compacted every ~1,150 erasures after that.
   const std::vector<std::string> serials = insert_certificates(1000);
   if (HasFatalFailure()) return;
   publish();
   const std::set<std::string> all(serials.begin(), serials.end());
-  for (int round = 0; round < 8; ++round) {
+  for (int round = 0; round < 4; ++round) {
     change_statuses(serials, store::kStatusSuspended, kHold);
     make_complete_due();
     publish();
