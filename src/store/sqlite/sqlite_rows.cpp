@@ -105,8 +105,8 @@ Result<std::optional<CertificateRecord>> find_certificate(SqliteConnection& conn
                                                           std::string_view serial_hex) {
   FLEETPKI_TRY(Statement s,
                Statement::prepare(conn, std::string("SELECT ") + kCertificateColumns +
-                                            " FROM certificates WHERE tenant_id = ?1 "
-                                            "AND serial_hex = ?2 ORDER BY id LIMIT 1"));
+                                            " FROM certificates WHERE " +
+                                            kFindCertificateBySerialWhere));
   s.bind(1, tenant_id);
   s.bind(2, serial_hex);
   FLEETPKI_TRY(bool row, s.step());

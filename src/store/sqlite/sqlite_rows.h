@@ -55,6 +55,13 @@ Result<std::vector<Record>> read_all(Statement& s, Reader read) {
 /// The tenant's certificate by serial. Serials are unique per CA; across a tenant's CAs a
 /// collision of random serials is not expected, and the oldest match wins deterministically.
 /// Served by UNIQUE(serial_hex, ca_id).
+/// The lookup by serial: a seek in UNIQUE(serial_hex, ca_id). The unary '+' keeps SQLite from
+/// choosing the tenant's not_after index instead (a scan of every certificate of the tenant);
+/// a serial is unique per CA, and `+id` orders the (practically never) several rows without a sort
+/// index. Pinned by SqliteLifecycleTest.HotQueriesAreIndexSeeks.
+inline constexpr const char* kFindCertificateBySerialWhere =
+    "serial_hex = ?2 AND +tenant_id = ?1 ORDER BY +id LIMIT 1";
+
 Result<std::optional<CertificateRecord>> find_certificate(SqliteConnection& conn,
                                                           std::int64_t tenant_id,
                                                           std::string_view serial_hex);
