@@ -760,19 +760,24 @@ Status CrlPublisher::publish(Scope& scope, bool delta, TimePoint now) {
   record.this_update = to_unix(now);
   record.next_update = to_unix(next_update);
   record.last_change_id = scope.applied_change_id;
-  // The number is allocated in the transaction that stores the CRL carrying it: a CRL is either
-  // stored with its number or neither happened, and a number is never handed out twice.
-  const auto started = std::chrono::steady_clock::now();
-  auto signed_at = started;
+  // The number is allocated and committed first, in a short transaction of its own; the CRL is
+  // encoded and signed outside any transaction (a CRL of a million entries takes ~0.5 s, which
+  // must not hold the store's writer from issuance) and stored in a second one. A crash in between
+  // burns a number, which is allowed; reusing one is not, and cannot happen.
   FLEETPKI_RETURN_IF_ERROR(store_.write([&](store::Transaction& tx) -> Status {
     FLEETPKI_TRY(record.number, tx.next_crl_number(record.ca_id, record.partition));
-    variable.number = static_cast<std::uint64_t>(record.number);
+    return ok();
+  }));
+  const auto started = std::chrono::steady_clock::now();
+  variable.number = static_cast<std::uint64_t>(record.number);
+  {
     FLEETPKI_TRY(Bytes tbs, pki::encode_tbs_crl(scope.fixed, variable));
     std::vector<ByteView>().swap(variable.entries);
     FLEETPKI_TRY(Bytes signature, scope.ca->signer->sign(tbs));
     record.der = pki::assemble_crl(tbs, scope.fixed.signature_algorithm, signature);
-    Bytes().swap(tbs);  // a large CRL is held once, not twice, while it is stored
-    signed_at = std::chrono::steady_clock::now();
+  }  // the TBS copy is released: a large CRL is held once while it is stored
+  const auto signed_at = std::chrono::steady_clock::now();
+  FLEETPKI_RETURN_IF_ERROR(store_.write([&](store::Transaction& tx) -> Status {
     FLEETPKI_RETURN_IF_ERROR(tx.insert_crl(record));
     if (!delta) {
       // Older complete CRLs and the deltas on them are superseded.
