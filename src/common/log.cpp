@@ -24,8 +24,10 @@ const char* level_name(Level l) {
 
 void set_level(Level level) { g_level = level; }
 
+bool enabled(Level level) { return level >= g_level.load(std::memory_order_relaxed); }
+
 void write(Level level, std::string_view message) {
-  if (level < g_level.load()) return;
+  if (!enabled(level)) return;
   std::time_t now = std::time(nullptr);
   std::tm tm{};
   ::gmtime_r(&now, &tm);

@@ -8,6 +8,8 @@ namespace fleetpki::log {
 enum class Level { Debug, Info, Warn, Error };
 
 void set_level(Level level);
+/// True when messages of `level` are written: check it before building an expensive message.
+bool enabled(Level level);
 void write(Level level, std::string_view message);
 
 inline void info(std::string_view m) { write(Level::Info, m); }

@@ -502,9 +502,12 @@ class Session final : public SessionBase {
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)
                             .count();
-    // Never log bodies, query strings or Authorization headers.
-    log::debug("request " + request.request_id + " " + request.method + " " + request.path + " " +
-               std::to_string(res.result_int()) + " " + std::to_string(micros) + "us");
+    // Never log bodies, query strings or Authorization headers. The message is built only when
+    // debug logging is on: on the OCSP path it cost more than the handler.
+    if (log::enabled(log::Level::Debug)) {
+      log::debug("request " + request.request_id + " " + request.method + " " + request.path + " " +
+                 std::to_string(res.result_int()) + " " + std::to_string(micros) + "us");
+    }
     if (write_ec) {
       co_return false;
     }

@@ -94,19 +94,21 @@ bool is_valid_request_id(std::string_view id) {
 }
 
 std::string new_request_id() {
-  std::array<std::uint8_t, 8> raw{};
-  if (::RAND_bytes(raw.data(), static_cast<int>(raw.size())) == 1) {
-    return to_hex(ByteView(raw.data(), raw.size()));
-  }
-  // Request ids only correlate logs; uniqueness (not secrecy) is what matters if the DRBG fails.
-  static std::atomic<std::uint64_t> counter{0};
-  log::warn(pki::ossl::last_error("RAND_bytes failed; using a counter-based request id").detail);
-  std::uint64_t n = counter.fetch_add(1) + 1;
-  for (auto& b : raw) {
-    b = static_cast<std::uint8_t>(n >> 56);
-    n <<= 8;
-  }
-  return to_hex(ByteView(raw.data(), raw.size()));
+  // Request ids only correlate log lines: they must be unique, not unpredictable. A random
+  // per-process prefix and a counter cost one atomic increment instead of a DRBG call per request.
+  static const std::uint32_t prefix = [] {
+    std::array<std::uint8_t, 4> raw{};
+    if (::RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
+      log::warn(pki::ossl::last_error("RAND_bytes failed; request ids start from a fixed prefix").detail);
+    }
+    return std::uint32_t{raw[0]} << 24 | std::uint32_t{raw[1]} << 16 | std::uint32_t{raw[2]} << 8 | raw[3];
+  }();
+  static std::atomic<std::uint32_t> counter{0};
+  const std::uint64_t id = std::uint64_t{prefix} << 32 | counter.fetch_add(1, std::memory_order_relaxed);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text(16, '0');
+  for (int i = 0; i < 16; ++i) text[static_cast<std::size_t>(i)] = kHex[(id >> (60 - 4 * i)) & 0xF];
+  return text;
 }
 
 std::string to_lower(std::string_view s) {
