@@ -3,61 +3,16 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <string>
 #include <string_view>
 
 #include "authority/crl_partition.h"
 #include "server/api_v1/request_helpers.h"
+#include "server/http_caching.h"
 #include "server/problem_json.h"
 
 namespace fleetpki::server::revocation {
 namespace {
-
-/// RFC 9110 §5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" (not locale-dependent).
-std::string http_date(TimePoint t) {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const std::time_t seconds = static_cast<std::time_t>(to_unix(t));
-  std::tm tm{};
-  ::gmtime_r(&seconds, &tm);
-  char out[40];
-  std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
-                tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-/// RFC 9110 §13.1.2: If-None-Match uses the weak comparison ("W/" ignored); "*" matches any.
-bool none_match_fails(std::string_view header, std::string_view etag) {
-  while (!header.empty()) {
-    const std::size_t comma = header.find(',');
-    std::string_view tag = trim(header.substr(0, comma));
-    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
-    if (tag == "*") {
-      return true;
-    }
-    if (tag.substr(0, 2) == "W/") {
-      tag.remove_prefix(2);
-    }
-    if (tag == etag) {
-      return true;
-    }
-  }
-  return false;
-}
 
 Response crl(const authority::CrlPublisher& publisher, const Clock& clock, Request& request) {
   auto file = authority::parse_crl_file_name(request.path_params["file"]);
@@ -83,7 +38,7 @@ Response crl(const authority::CrlPublisher& publisher, const Clock& clock, Reque
   r.headers.emplace_back("Cache-Control",
                          "public, max-age=" + std::to_string(max_age.count()) + ", no-transform");
   if (auto condition = request.header("if-none-match");
-      condition && none_match_fails(*condition, crl.etag)) {
+      condition && etag_matches(*condition, crl.etag)) {
     r.status = 304;
     r.content_type.clear();
     return r;

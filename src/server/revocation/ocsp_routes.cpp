@@ -8,45 +8,12 @@
 #include <string>
 #include <string_view>
 
+#include "server/http_caching.h"
+
 namespace fleetpki::server::revocation {
 namespace {
 
 constexpr const char* kOcspResponseType = "application/ocsp-response";
-
-/// RFC 9110 §5.6.7 IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" (three per cacheable answer, so
-/// written digit by digit rather than through printf).
-std::string http_date(TimePoint t) {
-  using namespace std::chrono;
-  static constexpr std::array<std::string_view, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  const auto day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss hms{t - day};
-  const auto two = [](std::string& out, long v) {
-    out += static_cast<char>('0' + v / 10 % 10);
-    out += static_cast<char>('0' + v % 10);
-  };
-  std::string out;
-  out.reserve(29);
-  out += kDays[weekday{day}.c_encoding()];
-  out += ", ";
-  two(out, static_cast<long>(static_cast<unsigned>(ymd.day())));
-  out += ' ';
-  out += kMonths[static_cast<unsigned>(ymd.month()) - 1];
-  out += ' ';
-  const long year = static_cast<int>(ymd.year());
-  two(out, year / 100);
-  two(out, year);
-  out += ' ';
-  two(out, static_cast<long>(hms.hours().count()));
-  out += ':';
-  two(out, static_cast<long>(hms.minutes().count()));
-  out += ':';
-  two(out, static_cast<long>(hms.seconds().count()));
-  out += " GMT";
-  return out;
-}
 
 /// The Date header of this second, formatted once per second per thread.
 const std::string& http_date_now(TimePoint now) {
@@ -57,29 +24,6 @@ const std::string& http_date_now(TimePoint now) {
     cached_at = now;
   }
   return cached;
-}
-
-/// RFC 9110 §13.1.2: If-None-Match is "*" or a list of entity tags (weak ones compare weakly).
-bool etag_matches(std::string_view header, std::string_view etag) {
-  if (header == "*") {
-    return true;
-  }
-  std::size_t pos = 0;
-  while (pos < header.size()) {
-    std::size_t comma = header.find(',', pos);
-    std::string_view item = header.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (item.substr(0, 2) == "W/") item.remove_prefix(2);
-    if (item == etag) {
-      return true;
-    }
-    if (comma == std::string_view::npos) {
-      break;
-    }
-    pos = comma + 1;
-  }
-  return false;
 }
 
 Response render(const authority::OcspAnswer& answer, const Request& request, const OcspRouteOptions& options) {
