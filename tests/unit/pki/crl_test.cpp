@@ -20,6 +20,7 @@ namespace fleetpki::pki {
 namespace {
 
 using namespace std::chrono;
+using test::CaCase;
 
 template <class T, void (*Fn)(T*)>
 struct FreeWith {
@@ -79,11 +80,6 @@ int critical_of(X509_CRL* crl, int nid) {
 TimePoint at(year_month_day ymd, hours h = hours(0)) {
   return TimePoint(sys_days(ymd)) + h;
 }
-
-struct CaCase {
-  const char* key_kind;
-  SignatureAlgorithm alg;
-};
 
 // A self-signed CA (keyCertSign|cRLSign) made by TbsTemplate and device certificates it issues.
 class CrlTest : public ::testing::TestWithParam<CaCase> {
@@ -295,16 +291,7 @@ TEST_P(CrlTest, CompleteCrlVerifiesAndCarriesEveryField) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Pki, CrlTest,
-                         ::testing::Values(CaCase{"P-256", SignatureAlgorithm::EcdsaSha256},
-                                           CaCase{"P-384", SignatureAlgorithm::EcdsaSha384},
-                                           CaCase{"ED25519", SignatureAlgorithm::Ed25519},
-                                           CaCase{"RSA-2048", SignatureAlgorithm::RsaPkcs1Sha256}),
-                         [](const auto& param_info) {
-                           std::string n = param_info.param.key_kind;
-                           n.erase(std::remove(n.begin(), n.end(), '-'), n.end());
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Pki, CrlTest, test::kEveryCaKind, test::ca_case_name);
 
 TEST_F(CrlP256, DeltaCrlCarriesCriticalIndicatorAndNoFreshestCrl) {
   CrlVariableParts v = variable(43);

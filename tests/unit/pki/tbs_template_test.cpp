@@ -17,6 +17,7 @@ namespace fleetpki::pki {
 namespace {
 
 using namespace std::chrono;
+using test::CaCase;
 
 struct Issued {
   Bytes der;
@@ -39,11 +40,6 @@ Bytes i2d(X509* x) {
   ::OPENSSL_free(out);
   return b;
 }
-
-struct CaCase {
-  const char* key_kind;
-  SignatureAlgorithm alg;
-};
 
 class TbsTemplateIssuance : public ::testing::TestWithParam<CaCase> {
  protected:
@@ -257,16 +253,7 @@ TEST_P(TbsTemplateIssuance, CertificateFromDerReadsEveryField) {
   EXPECT_EQ(Certificate::from_pem(ctx_, root->pem())->der(), ca_der_);
 }
 
-INSTANTIATE_TEST_SUITE_P(Pki, TbsTemplateIssuance,
-                         ::testing::Values(CaCase{"P-256", SignatureAlgorithm::EcdsaSha256},
-                                           CaCase{"P-384", SignatureAlgorithm::EcdsaSha384},
-                                           CaCase{"ED25519", SignatureAlgorithm::Ed25519},
-                                           CaCase{"RSA-2048", SignatureAlgorithm::RsaPkcs1Sha256}),
-                         [](const auto& param_info) {
-                           std::string n = param_info.param.key_kind;
-                           n.erase(std::remove(n.begin(), n.end(), '-'), n.end());
-                           return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(Pki, TbsTemplateIssuance, test::kEveryCaKind, test::ca_case_name);
 
 TEST(TbsTemplate, CreateRefusesInconsistentParts) {
   TbsFixedParts f;

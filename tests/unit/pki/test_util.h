@@ -13,7 +13,12 @@
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
 #include "common/bytes.h"
+#include "pki/algorithms.h"
 #include "pki/ossl/ptr.h"
 
 #ifndef FLEETPKI_PKI_TEST_DATA
@@ -121,6 +126,25 @@ inline Bytes make_csr(EVP_PKEY* key, const char* md, const std::string& cn,
   Bytes der(out, out + (len > 0 ? len : 0));
   ::OPENSSL_free(out);
   return der;
+}
+
+/// A CA key kind and the algorithm it signs with: the parameter of suites run for every CA key.
+struct CaCase {
+  const char* key_kind;
+  SignatureAlgorithm alg;
+};
+
+/// Every CA key kind (INSTANTIATE_TEST_SUITE_P(Pki, Suite, kEveryCaKind, ca_case_name)).
+inline const auto kEveryCaKind = ::testing::Values(CaCase{"P-256", SignatureAlgorithm::EcdsaSha256},
+                                                   CaCase{"P-384", SignatureAlgorithm::EcdsaSha384},
+                                                   CaCase{"ED25519", SignatureAlgorithm::Ed25519},
+                                                   CaCase{"RSA-2048", SignatureAlgorithm::RsaPkcs1Sha256});
+
+/// Test name suffix: the key kind without '-'.
+inline std::string ca_case_name(const ::testing::TestParamInfo<CaCase>& info) {
+  std::string n = info.param.key_kind;
+  n.erase(std::remove(n.begin(), n.end(), '-'), n.end());
+  return n;
 }
 
 }  // namespace fleetpki::pki::test
