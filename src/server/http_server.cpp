@@ -670,25 +670,36 @@ net::awaitable<void> accept_loop(std::shared_ptr<Listener> listener, ServerState
 // ---------------------------------------------------------------------------------------------
 
 struct HttpServer::Impl {
-  Impl(unsigned thread_count, ServerLimits limits)
+  Impl(unsigned thread_count, ServerLimits limits, unsigned plain_thread_count)
       : threads_wanted(thread_count == 0 ? 1 : thread_count),
+        plain_threads_wanted(plain_thread_count),
         state(limits),
         ioc(static_cast<int>(threads_wanted)),
-        work(net::make_work_guard(ioc)) {}
+        work(net::make_work_guard(ioc)) {
+    if (plain_threads_wanted > 0) {
+      plain_ioc.emplace(static_cast<int>(plain_threads_wanted));
+      plain_work.emplace(net::make_work_guard(*plain_ioc));
+    }
+  }
 
   Result<std::uint16_t> listen(const std::string& host, std::uint16_t port, SSL_CTX* tls,
                                const Router& router);
   bool on_io_thread() const;
+  /// The context that runs a listener's connections.
+  net::io_context& context_for(bool tls) { return !tls && plain_ioc ? *plain_ioc : ioc; }
 
   const unsigned threads_wanted;
+  const unsigned plain_threads_wanted;  // 0: plain listeners share the main pool
   std::mutex lifecycle_mutex;
   bool started = false;
   bool stopped = false;
-  // Declaration order is destruction order reversed: sessions destroyed with `ioc` still
-  // unregister from `state`; listeners (acceptors) go before `ioc`.
+  // Declaration order is destruction order reversed: sessions destroyed with the contexts still
+  // unregister from `state`; listeners (acceptors) go before the contexts.
   ServerState state;
   net::io_context ioc;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::optional<net::io_context> plain_ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> plain_work;
   std::vector<std::shared_ptr<Listener>> listeners;
   std::vector<std::thread> threads;
 };
@@ -723,7 +734,8 @@ Result<std::uint16_t> HttpServer::Impl::listen(const std::string& host, std::uin
     }
   }
 
-  auto listener = std::make_shared<Listener>(ioc);
+  net::io_context& context = context_for(tls != nullptr);
+  auto listener = std::make_shared<Listener>(context);
   listener->router = &router;
   if (tls != nullptr) {
     if (::SSL_CTX_up_ref(tls) != 1) {
@@ -752,7 +764,7 @@ Result<std::uint16_t> HttpServer::Impl::listen(const std::string& host, std::uin
   log::debug(std::string(tls != nullptr ? "https" : "http") + " listener bound to " +
              bound.address().to_string() + ":" + std::to_string(bound.port()));
   listeners.push_back(listener);
-  net::co_spawn(listener->strand, accept_loop(listener, state, ioc),
+  net::co_spawn(listener->strand, accept_loop(listener, state, context),
                 [](std::exception_ptr e) { log_coroutine_exit(e, "accept loop"); });
   return bound.port();
 }
@@ -767,8 +779,8 @@ bool HttpServer::Impl::on_io_thread() const {
   return false;
 }
 
-HttpServer::HttpServer(unsigned threads, ServerLimits limits)
-    : impl_(std::make_unique<Impl>(threads, limits)) {}
+HttpServer::HttpServer(unsigned threads, ServerLimits limits, unsigned plain_threads)
+    : impl_(std::make_unique<Impl>(threads, limits, plain_threads)) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -791,17 +803,21 @@ void HttpServer::start() {
     return;
   }
   impl_->started = true;
-  for (unsigned i = 0; i < impl_->threads_wanted; ++i) {
-    impl_->threads.emplace_back([impl = impl_.get()] {
-      for (;;) {
-        try {
-          impl->ioc.run();
-          return;
-        } catch (const std::exception& e) {
-          log::error(std::string("io thread: uncaught exception: ") + e.what());
-        }
+  const auto run = [](net::io_context& context) {
+    for (;;) {
+      try {
+        context.run();
+        return;
+      } catch (const std::exception& e) {
+        log::error(std::string("io thread: uncaught exception: ") + e.what());
       }
-    });
+    }
+  };
+  for (unsigned i = 0; i < impl_->threads_wanted; ++i) {
+    impl_->threads.emplace_back([impl = impl_.get(), run] { run(impl->ioc); });
+  }
+  for (unsigned i = 0; i < impl_->plain_threads_wanted; ++i) {
+    impl_->threads.emplace_back([impl = impl_.get(), run] { run(*impl->plain_ioc); });
   }
 }
 
@@ -830,11 +846,15 @@ void HttpServer::stop() {
     }
   }
   impl_->work.reset();
+  impl_->plain_work.reset();
   if (was_started) {
     if (!impl_->state.wait_drained(kStopGrace)) {
       log::warn("HTTP server stop: connections still busy after the grace period; forcing");
     }
     impl_->ioc.stop();
+    if (impl_->plain_ioc) {
+      impl_->plain_ioc->stop();
+    }
     for (auto& thread : impl_->threads) {
       thread.join();
     }

@@ -35,7 +35,11 @@ struct ServerLimits {
 /// a handler are ignored. HEAD is answered by the GET handler without a body.
 class HttpServer final {
  public:
-  explicit HttpServer(unsigned threads, ServerLimits limits = {});
+  /// `threads` run the TLS listeners (and the plain ones when `plain_threads` is 0). With
+  /// `plain_threads` > 0 the plain listeners (OCSP, CRL, metrics: short, non-blocking handlers)
+  /// get their own io_context and threads, so that they never wait behind handlers that block on
+  /// the database and, with one thread, run without cross-thread wake-ups.
+  explicit HttpServer(unsigned threads, ServerLimits limits = {}, unsigned plain_threads = 0);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

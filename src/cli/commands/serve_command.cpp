@@ -25,6 +25,7 @@ struct ServeOptions {
   std::string http = "127.0.0.1:8080";
   std::string public_url;
   unsigned threads = 0;
+  unsigned http_threads = 1;
 };
 
 struct HostPort {
@@ -96,7 +97,7 @@ int serve(const ServeOptions& opt) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   const unsigned threads = opt.threads ? opt.threads : std::max(4u, 2 * std::thread::hardware_concurrency());
-  server::HttpServer server(threads);
+  server::HttpServer server(threads, {}, opt.http_threads);
   server::Router https_router, http_router;
   auto http_port = server.listen_plain(http->host, http->port, http_router);
   if (!http_port) return report_failure(http_port.error());
@@ -147,7 +148,10 @@ void add_serve_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--http", opt->http, "Plain-HTTP listener HOST:PORT (:0 = any free port)")->capture_default_str();
   cmd->add_option("--public-url", opt->public_url,
                   "Base URL of the HTTP listener as relying parties reach it (CRL/OCSP URLs in certificates)");
-  cmd->add_option("--threads", opt->threads, "Server threads (default: max(4, 2 x cores))");
+  cmd->add_option("--threads", opt->threads, "HTTPS server threads (default: max(4, 2 x cores))");
+  cmd->add_option("--http-threads", opt->http_threads,
+                  "Threads of the plain-HTTP listener (OCSP, CRL, metrics); 0 = share the HTTPS threads")
+      ->capture_default_str();
   cmd->callback([&run, opt] { run = [opt] { return serve(*opt); }; });
 }
 

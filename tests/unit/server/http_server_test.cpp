@@ -79,7 +79,7 @@ class HttpServerTest : public ::testing::Test {
     limits.body_limit = kBodyLimit;
     limits.read_timeout = std::chrono::seconds(5);
     limits.idle_timeout = std::chrono::seconds(30);
-    server_ = std::make_unique<HttpServer>(4, limits);
+    server_ = std::make_unique<HttpServer>(4, limits, plain_threads());
     auto tls_port = server_->listen_tls("127.0.0.1", 0, tls_.get(), router_);
     ASSERT_TRUE(tls_port) << tls_port.error().message;
     auto plain_port = server_->listen_plain("127.0.0.1", 0, router_);
@@ -96,6 +96,9 @@ class HttpServerTest : public ::testing::Test {
       server_->stop();
     }
   }
+
+  /// Threads of the plain listener's own io_context (0 = shared with TLS).
+  virtual unsigned plain_threads() const { return 0; }
 
   std::unique_ptr<TestClient> tls_client(ClientOptions options = {}) {
     return TestClient::connect(tls_port_, options);
@@ -461,6 +464,44 @@ TEST_F(HttpServerTest, StopReturnsPromptlyWithIdleKeepAliveClient) {
   const auto elapsed = std::chrono::steady_clock::now() - started;
   EXPECT_LT(elapsed, std::chrono::seconds(2));
   EXPECT_TRUE(client->wait_closed());
+  EXPECT_TRUE(plain->wait_closed());
+  server_->stop();  // idempotent
+}
+
+// The same server with the plain listener on its own io_context and thread (serve's default).
+class HttpServerPlainPoolTest : public HttpServerTest {
+ protected:
+  unsigned plain_threads() const override { return 1; }
+};
+
+TEST_F(HttpServerPlainPoolTest, BothListenersServeConcurrently) {
+  constexpr int kClients = 16;
+  std::atomic<int> answered{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back([this, i, &answered] {
+      auto client = i % 2 ? plain_client() : tls_client();
+      if (!client) return;
+      for (int k = 0; k < 3; ++k) {  // keep-alive: three requests on one connection
+        if (!client->send(get("/echo/c" + std::to_string(i)))) return;
+        auto reply = client->read_reply();
+        if (!reply || reply->status != 200 || nlohmann::json::parse(reply->body)["tls"] != (i % 2 == 0)) return;
+      }
+      ++answered;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(answered.load(), kClients);
+}
+
+TEST_F(HttpServerPlainPoolTest, StopClosesConnectionsOfBothContexts) {
+  auto tls = tls_client();
+  auto plain = plain_client();
+  ASSERT_TRUE(tls && plain);
+  ASSERT_TRUE(plain->send(get("/hello")));
+  ASSERT_TRUE(plain->read_reply());
+  server_->stop();
+  EXPECT_TRUE(tls->wait_closed());
   EXPECT_TRUE(plain->wait_closed());
   server_->stop();  // idempotent
 }
