@@ -37,7 +37,11 @@ Result<ServiceHandle> start_ocsp_service(Runtime& runtime, server::Router& http)
   auto started = responder->start();
   if (!started) return fail(std::move(started.error()).with_context("starting the OCSP responder"));
   server::revocation::register_ocsp_routes(http, *responder);
-  server::revocation::register_metrics_routes(http, {*runtime.authority, *runtime.store, responder.get()});
+  // FLEETPKI_METRICS_PUBLIC=1 lets non-loopback clients scrape /metrics (tenant names and counts).
+  const char* metrics_public = std::getenv("FLEETPKI_METRICS_PUBLIC");
+  server::revocation::MetricsSources metrics{*runtime.authority, *runtime.store, responder.get()};
+  metrics.allow_remote = metrics_public != nullptr && std::string_view(metrics_public) == "1";
+  server::revocation::register_metrics_routes(http, metrics);
   return ServiceHandle(responder);  // destroying the handle stops the follower thread
 }
 

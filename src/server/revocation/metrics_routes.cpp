@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "server/problem_json.h"
+
 namespace fleetpki::server::revocation {
 namespace {
 
@@ -186,9 +188,18 @@ std::string metrics_text(const MetricsSources& sources) {
   return render(sources, sources.store.count_certificates_by_status());
 }
 
+bool is_loopback_address(std::string_view address) {
+  constexpr std::string_view kMapped = "::ffff:";
+  if (address.substr(0, kMapped.size()) == kMapped) address.remove_prefix(kMapped.size());
+  return address == "::1" || address.substr(0, 4) == "127.";
+}
+
 void register_metrics_routes(Router& http, MetricsSources sources) {
   auto counts = std::make_shared<CountsCache>(sources.counts_ttl);
-  http.add("GET", "/metrics", [sources, counts](Request&) {
+  http.add("GET", "/metrics", [sources, counts](Request& request) {
+    if (!sources.allow_remote && !is_loopback_address(request.remote_address)) {
+      return problem(403, "metrics are served to loopback clients only", request.request_id);
+    }
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = render(sources, counts->get(sources.store));

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "authority/authority.h"
 #include "authority/ocsp_responder.h"
@@ -26,7 +27,13 @@ struct MetricsSources {
   const authority::OcspResponder* ocsp = nullptr;  // OCSP series omitted when null
   /// The certificate counts scan the store; they are reused for this long between scrapes.
   std::chrono::milliseconds counts_ttl{5000};
+  /// The series name tenants and their sizes: by default only loopback clients may scrape (others
+  /// get 403), since the plain listener also faces the relying parties of OCSP and CRLs.
+  bool allow_remote = false;
 };
+
+/// True for 127.0.0.0/8, ::1 and IPv4-mapped loopback (the text of Request::remote_address).
+bool is_loopback_address(std::string_view address);
 
 /// Registers GET /metrics. The sources must outlive the router's use.
 void register_metrics_routes(Router& http, MetricsSources sources);
