@@ -305,38 +305,10 @@ Status SqliteTransaction::put_ocsp_responder(const OcspResponderRecord& responde
   return stmt.run();
 }
 
-Result<std::int64_t> SqliteTransaction::put_bulk_job(const BulkJobRecord& job) {
-  if (job.id == 0) {
-    FLEETPKI_TRY(
-        Statement stmt,
-        Statement::prepare(conn_,
-                           "INSERT INTO bulk_jobs (tenant_id, kind, query_json, reason, "
-                           "state, cursor, processed, actor, request_id, error, created_at, "
-                           "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                           "?11, ?12)"));
-    stmt.bind(1, job.tenant_id);
-    stmt.bind(2, std::string_view(job.kind));
-    stmt.bind(3, std::string_view(job.query_json));
-    stmt.bind(4, std::int64_t{job.reason});
-    stmt.bind(5, std::string_view(job.state));
-    stmt.bind(6, job.cursor);
-    stmt.bind(7, job.processed);
-    stmt.bind(8, std::string_view(job.actor));
-    stmt.bind(9, std::string_view(job.request_id));
-    stmt.bind(10, std::string_view(job.error));
-    stmt.bind(11, job.created_at);
-    stmt.bind(12, job.updated_at);
-    FLEETPKI_RETURN_IF_ERROR(stmt.run());
-    return last_insert_id();
-  }
-  // The owner (tenant) and created_at of a job never change; the tenant scopes the update.
-  FLEETPKI_TRY(Statement stmt,
-               Statement::prepare(conn_,
-                                  "UPDATE bulk_jobs SET kind = ?3, query_json = ?4, reason = ?5, "
-                                  "state = ?6, cursor = ?7, processed = ?8, actor = ?9, "
-                                  "request_id = ?10, error = ?11, updated_at = ?12 "
-                                  "WHERE id = ?1 AND tenant_id = ?2"));
-  stmt.bind(1, job.id);
+namespace {
+
+/// Binds the job's mutable fields to ?2..?12, the numbering both put_bulk_job statements share.
+void bind_bulk_job_fields(Statement& stmt, const BulkJobRecord& job) {
   stmt.bind(2, job.tenant_id);
   stmt.bind(3, std::string_view(job.kind));
   stmt.bind(4, std::string_view(job.query_json));
@@ -348,6 +320,32 @@ Result<std::int64_t> SqliteTransaction::put_bulk_job(const BulkJobRecord& job) {
   stmt.bind(10, std::string_view(job.request_id));
   stmt.bind(11, std::string_view(job.error));
   stmt.bind(12, job.updated_at);
+}
+
+}  // namespace
+
+Result<std::int64_t> SqliteTransaction::put_bulk_job(const BulkJobRecord& job) {
+  if (job.id == 0) {
+    FLEETPKI_TRY(Statement stmt,
+                 Statement::prepare(conn_,
+                                    "INSERT INTO bulk_jobs (tenant_id, kind, query_json, reason, "
+                                    "state, cursor, processed, actor, request_id, error, "
+                                    "updated_at, created_at) VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                                    "?9, ?10, ?11, ?12, ?13)"));
+    bind_bulk_job_fields(stmt, job);
+    stmt.bind(13, job.created_at);
+    FLEETPKI_RETURN_IF_ERROR(stmt.run());
+    return last_insert_id();
+  }
+  // The owner (tenant) and created_at of a job never change; the tenant scopes the update.
+  FLEETPKI_TRY(Statement stmt,
+               Statement::prepare(conn_,
+                                  "UPDATE bulk_jobs SET kind = ?3, query_json = ?4, reason = ?5, "
+                                  "state = ?6, cursor = ?7, processed = ?8, actor = ?9, "
+                                  "request_id = ?10, error = ?11, updated_at = ?12 "
+                                  "WHERE id = ?1 AND tenant_id = ?2"));
+  stmt.bind(1, job.id);
+  bind_bulk_job_fields(stmt, job);
   FLEETPKI_RETURN_IF_ERROR(stmt.run());
   if (::sqlite3_changes64(conn_.handle()) != 1) {
     return fail(Errc::NotFound, "bulk job not found");
