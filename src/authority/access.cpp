@@ -28,13 +28,34 @@ Result<Role> parse_role(std::string_view name) {
 }
 
 bool role_allows(Role role, Permission permission) {
-  switch (permission) {
-    case Permission::CertificateIssue: return role == Role::Admin || role == Role::Operator;
-    case Permission::CertificateRead:
-      return role == Role::Admin || role == Role::Operator || role == Role::Auditor;
-    case Permission::CertificateRevoke: return role == Role::Admin || role == Role::Operator;
-    case Permission::TokenCreate: return role == Role::Admin;
-    case Permission::AuditRead: return role == Role::Admin || role == Role::Auditor;
+  // The role matrix (deny by default). Enrollment credentials belong to devices: they may only
+  // enroll or re-enroll themselves (issue #5), never read or change anything else.
+  switch (role) {
+    case Role::Admin: return permission != Permission::DeviceEnroll;
+    case Role::Operator:
+      switch (permission) {
+        case Permission::CertificateIssue:
+        case Permission::CertificateRead:
+        case Permission::CertificateRevoke:
+        case Permission::TenantRead:
+        case Permission::CaRead:
+        case Permission::ProfileRead:
+        case Permission::DeviceRead:
+        case Permission::DeviceManage: return true;
+        default: return false;
+      }
+    case Role::Auditor:
+      switch (permission) {
+        case Permission::CertificateRead:
+        case Permission::TokenRead:
+        case Permission::AuditRead:
+        case Permission::TenantRead:
+        case Permission::CaRead:
+        case Permission::ProfileRead:
+        case Permission::DeviceRead: return true;
+        default: return false;
+      }
+    case Role::Enrollment: return permission == Permission::DeviceEnroll;
   }
   return false;
 }

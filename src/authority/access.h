@@ -25,11 +25,33 @@ struct Principal {
 };
 
 /// What a call wants to do. Every authority entry point names one.
-enum class Permission { CertificateIssue, CertificateRead, CertificateRevoke, TokenCreate, AuditRead };
+enum class Permission {
+  CertificateIssue,   // issue, renew, re-key
+  CertificateRead,
+  CertificateRevoke,  // revoke, suspend, reactivate, bulk revocation
+  TokenCreate,        // tokens and operator client certificates of the tenant
+  TokenRead,
+  TokenRevoke,
+  AuditRead,          // the tenant's audit events and their export
+  TenantRead,         // the tenant itself
+  CaRead,
+  CaManage,           // create, install, disable a tenant's CAs
+  ProfileRead,
+  ProfileManage,      // create, version, retire profiles
+  DeviceRead,         // device types and devices
+  DeviceManage,       // register, import, transition devices; manage device types
+  DeviceEnroll,       // EST enrollment of the calling device itself (issue #5)
+};
+
+/// Platform-wide operations (tenant creation, listing and disabling, the platform audit log) are
+/// reserved to platform administrators (tenant_id nullopt, Role::Admin): see is_platform_admin.
 
 /// True when `role` may do `permission` (within its tenant). The table is the only place roles
 /// are interpreted; anything not listed is denied.
 bool role_allows(Role role, Permission permission);
+
+/// A platform administrator: an admin credential not bound to a tenant. May act on every tenant.
+inline bool is_platform_admin(const Principal& who) { return !who.tenant_id && who.role == Role::Admin; }
 
 /// A token as handed to a client: "fpk_" + 16 hex id + "_" + 64 hex secret. Only the SHA-256 of
 /// the secret is stored; lookup is by id and the hash is compared in constant time.

@@ -7,7 +7,12 @@
 #include <algorithm>
 #include <future>
 
+#include "authority/audit_event.h"
+#include "authority/audit_log.h"
 #include "authority/ca_factory.h"
+#include "authority/device_registry.h"
+#include "authority/profile_catalog.h"
+#include "authority/tenant_admin.h"
 #include "authority/crl_partition.h"
 #include "authority/default_profiles.h"
 #include "authority/issuance_policy.h"
@@ -24,20 +29,6 @@ namespace {
 constexpr int kMaxSerialAttempts = 4;
 // RFC 5280 leaves clock skew to the CA; five minutes covers devices with drifting clocks.
 constexpr auto kBackdate = std::chrono::minutes(5);
-
-store::AuditEvent audit_event(const Principal& who, std::optional<std::int64_t> tenant_id,
-                              std::string action, std::string object, const CallContext& call,
-                              const nlohmann::json& details, std::int64_t now) {
-  store::AuditEvent e;
-  e.tenant_id = tenant_id;
-  e.actor = who.id;
-  e.action = std::move(action);
-  e.object = std::move(object);
-  e.request_id = call.request_id;
-  e.details_json = details.dump();
-  e.at = now;
-  return e;
-}
 
 Result<std::string> random_suffix() {
   Bytes b(4);
@@ -65,7 +56,13 @@ bool is_valid_tenant_name(std::string_view name) {
 }
 
 Authority::Authority(AuthorityDeps deps, AuthorityOptions options)
-    : deps_(deps), options_(std::move(options)), committer_(deps.store) {}
+    : deps_(deps),
+      options_(std::move(options)),
+      committer_(deps.store),
+      tenant_admin_(std::make_unique<TenantAdmin>(*this)),
+      devices_(std::make_unique<DeviceRegistry>(*this)),
+      profiles_(std::make_unique<ProfileCatalog>(*this)),
+      audit_(std::make_unique<AuditLog>(*this)) {}
 
 Authority::~Authority() = default;
 
@@ -140,7 +137,7 @@ Status Authority::create_tenant(const Principal& who, std::string_view name, con
       rec.created_at = now;
       FLEETPKI_RETURN_IF_ERROR(tx.insert_profile(rec));
     }
-    return tx.append_audit(audit_event(who, t.id, "tenant.create", tenant, call,
+    return tx.append_audit(make_audit_event(who, t.id, "tenant.create", tenant, call,
                                        {{"root_ca", root.subject_string()}}, now));
   });
 }
@@ -151,10 +148,20 @@ Result<std::shared_ptr<const TenantRuntime>> Authority::tenant_runtime(std::stri
     auto it = tenants_.find(name);
     if (it != tenants_.end()) return it->second;
   }
+  const std::uint64_t generation = tenants_generation_.load();
   FLEETPKI_TRY(auto runtime, load_tenant(name));
   std::unique_lock lock(tenants_mutex_);
+  // An invalidation while loading means the load may have read the old state: use it for this
+  // call only, do not cache it.
+  if (tenants_generation_.load() != generation) return runtime;
   auto [it, inserted] = tenants_.emplace(std::string(name), runtime);
   return it->second;
+}
+
+void Authority::invalidate_tenant(std::string_view name) {
+  std::unique_lock lock(tenants_mutex_);
+  ++tenants_generation_;
+  if (auto it = tenants_.find(name); it != tenants_.end()) tenants_.erase(it);
 }
 
 Result<std::shared_ptr<const TenantRuntime>> Authority::load_tenant(std::string_view name) {
@@ -271,7 +278,7 @@ Result<std::string> Authority::create_token(const Principal& who, std::optional<
   FLEETPKI_TRY(auto issued, make_token(tenant_id, role, now, std::nullopt));
   FLEETPKI_RETURN_IF_ERROR(deps_.store.write([&](store::Transaction& tx) -> Status {
     FLEETPKI_RETURN_IF_ERROR(tx.insert_token(issued.record));
-    return tx.append_audit(audit_event(who, tenant_id, "token.create", issued.record.id, call,
+    return tx.append_audit(make_audit_event(who, tenant_id, "token.create", issued.record.id, call,
                                        {{"role", issued.record.role}}, now));
   }));
   return issued.token;
@@ -354,7 +361,7 @@ Result<Authority::Prepared> Authority::sign(const Principal& who, const TenantRu
   rec.crl_partition = partition;
   rec.der = pki::assemble_certificate(tbs, ca.signer->algorithm(), signature);
   rec.created_at = to_unix(now);
-  prepared.event = audit_event(who, tenant.tenant.id, "certificate.issue", rec.serial_hex, call,
+  prepared.event = make_audit_event(who, tenant.tenant.id, "certificate.issue", rec.serial_hex, call,
                                {{"profile", rec.profile}, {"profile_version", rec.profile_version},
                                 {"ca", ca.record.name}, {"subject", rec.subject}},
                                rec.created_at);

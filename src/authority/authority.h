@@ -33,6 +33,11 @@
 
 namespace fleetpki::authority {
 
+class TenantAdmin;
+class DeviceRegistry;
+class ProfileCatalog;
+class AuditLog;
+
 struct AuthorityDeps {
   store::Store& store;
   keys::KeyVault& vault;
@@ -55,6 +60,9 @@ struct IssueRequest {
   std::string tenant;
   std::string profile;
   std::string csr_pem;
+  /// Serial number of a registered device of the tenant: the certificate is linked to it (and
+  /// profiles may take subject values from the device record). Issue #4, DeviceRegistry.
+  std::optional<std::string> device;
 };
 
 /// Counters for /metrics (monotonic since start).
@@ -181,15 +189,37 @@ class Authority final {
 
   const AuthorityOptions& options() const { return options_; }
 
+  // ---- services of issue #4, each in its own files (owned by the Authority) --------------------
+  /// Tenants, their CAs, tokens and operator client certificates.
+  TenantAdmin& tenant_admin() { return *tenant_admin_; }
+  /// Device types and devices.
+  DeviceRegistry& devices() { return *devices_; }
+  /// Certificate profiles as data: versions, templates, retirement.
+  ProfileCatalog& profiles() { return *profiles_; }
+  /// The tamper-evident audit log: listing, export, checkpoints, verification.
+  AuditLog& audit() { return *audit_; }
+
+  // ---- for the authority's own services (not for server/ or cli/) ------------------------------
+  /// The tenant's runtime, loaded and cached on first use. NotFound if absent or disabled.
+  Result<std::shared_ptr<const TenantRuntime>> tenant_runtime(std::string_view name);
+  /// Authorizes `who` for `permission` on the tenant named `tenant`; loads it. Another tenant's
+  /// objects are NotFound; a role without the permission is PermissionDenied.
+  Result<std::shared_ptr<const TenantRuntime>> authorize(const Principal& who, std::string_view tenant,
+                                                         Permission permission);
+  /// Drops the cached runtime of a tenant (its CAs or profiles changed): the next use reloads it.
+  /// Call after the change has committed.
+  void invalidate_tenant(std::string_view name);
+  store::Store& store() { return deps_.store; }
+  keys::KeyVault& vault() { return deps_.vault; }
+  const pki::CryptoContext& crypto() const { return deps_.crypto; }
+  const Clock& clock() const { return deps_.clock; }
+  /// Wakes the CRL and OCSP publishers after certificate status changes committed by a service.
+  void notify_status_listeners();
+
  private:
   Authority(AuthorityDeps deps, AuthorityOptions options);
 
-  /// The tenant's runtime, loaded and cached on first use. NotFound if absent or disabled.
-  Result<std::shared_ptr<const TenantRuntime>> tenant_runtime(std::string_view name);
   Result<std::shared_ptr<const TenantRuntime>> load_tenant(std::string_view name);
-  /// Authorizes `who` for `permission` on the tenant named `tenant`; loads it.
-  Result<std::shared_ptr<const TenantRuntime>> authorize(const Principal& who, std::string_view tenant,
-                                                         Permission permission);
   /// A signed certificate and its audit event, ready to be committed.
   struct Prepared {
     std::shared_ptr<IssuedCertificate> issued;
@@ -216,7 +246,6 @@ class Authority final {
                                            std::optional<std::string_view> csr_pem, const CallContext& call);
   /// Runs one bulk job chunk by chunk until done.
   Status run_bulk_job(store::BulkJobRecord job, const std::atomic<bool>* stop);
-  void notify_status_listeners();
   void notify_bulk_listeners();
 
   AuthorityDeps deps_;
@@ -229,6 +258,11 @@ class Authority final {
   store::GroupCommitter committer_;
   std::shared_mutex tenants_mutex_;
   std::map<std::string, std::shared_ptr<const TenantRuntime>, std::less<>> tenants_;
+  std::atomic<std::uint64_t> tenants_generation_{0};  // bumped by invalidate_tenant
+  std::unique_ptr<TenantAdmin> tenant_admin_;
+  std::unique_ptr<DeviceRegistry> devices_;
+  std::unique_ptr<ProfileCatalog> profiles_;
+  std::unique_ptr<AuditLog> audit_;
 };
 
 /// Tenant names: 1..63 of [a-z0-9-], starting with a letter or digit.

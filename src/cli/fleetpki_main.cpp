@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
   add_token_command(app, run);
   add_issue_command(app, run);
   add_certificate_commands(app, run);
+  add_tenant_commands(app, run);
+  add_device_commands(app, run);
+  add_profile_commands(app, run);
+  add_audit_commands(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -7,6 +7,9 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "store/audit_records.h"
+#include "store/device_records.h"
+#include "store/tenancy_records.h"
 
 namespace fleetpki::store {
 

@@ -66,6 +66,18 @@ class Transaction {
   /// Inserts (id 0) or updates a bulk job; returns its id.
   virtual Result<std::int64_t> put_bulk_job(const BulkJobRecord& job) = 0;
   virtual Status set_ca_crl_partitions(std::int64_t ca_id, int partitions) = 0;
+
+  // ---- tenancy: tenants, CAs, operator credentials, idempotency keys (issue #4) ----------------
+  // ---- end tenancy ----
+
+  // ---- devices: device types, devices, certificate links (issue #4) ---------------------------
+  // ---- end devices ----
+
+  // ---- audit checkpoints (issue #4) -----------------------------------------------------------
+  // ---- end audit ----
+
+  // ---- profiles: versions, retirement (issue #4) ----------------------------------------------
+  // ---- end profiles ----
 };
 
 class Store {
@@ -116,6 +128,18 @@ class Store {
   virtual Result<std::vector<BulkJobRecord>> list_running_bulk_jobs() = 0;
   /// Certificate counts per tenant and status.
   virtual Result<std::vector<StatusCount>> count_certificates_by_status() = 0;
+
+  // ---- tenancy: tenants, CAs, operator credentials, idempotency keys (issue #4) ----------------
+  // ---- end tenancy ----
+
+  // ---- devices: device types, devices, certificate links (issue #4) ---------------------------
+  // ---- end devices ----
+
+  // ---- audit checkpoints (issue #4) -----------------------------------------------------------
+  // ---- end audit ----
+
+  // ---- profiles: versions, retirement (issue #4) ----------------------------------------------
+  // ---- end profiles ----
 };
 
 }  // namespace fleetpki::store

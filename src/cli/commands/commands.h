@@ -18,5 +18,9 @@ void add_serve_command(CLI::App& app, std::function<int()>& run);
 void add_token_command(CLI::App& app, std::function<int()>& run);
 void add_issue_command(CLI::App& app, std::function<int()>& run);
 void add_certificate_commands(CLI::App& app, std::function<int()>& run);
+void add_tenant_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki tenant …` and `fleetpki ca …`
+void add_device_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki devices …`
+void add_profile_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki profiles …`
+void add_audit_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki audit verify|export|checkpoint`
 
 }  // namespace fleetpki::cli

@@ -10,6 +10,10 @@ add_custom_command(
 
 list(APPEND FLEETPKI_SERVER_SOURCES
   api_v1/api_v1.cpp
+  api_v1/tenant_handlers.cpp
+  api_v1/device_handlers.cpp
+  api_v1/profile_handlers.cpp
+  api_v1/audit_handlers.cpp
   api_v1/certificate_json.cpp
   api_v1/certificates_handler.cpp
   api_v1/lifecycle_handlers.cpp

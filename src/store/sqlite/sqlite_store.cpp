@@ -15,6 +15,10 @@
 #include "store/sqlite/sqlite_reader_pool.h"
 #include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_statement.h"
+#include "store/sqlite/sqlite_audit.h"
+#include "store/sqlite/sqlite_devices.h"
+#include "store/sqlite/sqlite_profiles.h"
+#include "store/sqlite/sqlite_tenancy.h"
 #include "store/sqlite/sqlite_transaction.h"
 
 namespace fleetpki::store {
@@ -493,6 +497,18 @@ class SqliteStore final : public Store {
       return StatusCount{row.text(0), row.text(1), row.int64(2)};
     });
   }
+
+  // ---- tenancy: tenants, CAs, operator credentials, idempotency keys (one-line overrides calling sqlite_<slice>.h) ----------------
+  // ---- end tenancy ----
+
+  // ---- devices: device types, devices, certificate links (one-line overrides calling sqlite_<slice>.h) ---------------------------
+  // ---- end devices ----
+
+  // ---- audit checkpoints (one-line overrides calling sqlite_<slice>.h) -----------------------------------------------------------
+  // ---- end audit ----
+
+  // ---- profiles: versions, retirement (one-line overrides calling sqlite_<slice>.h) ----------------------------------------------
+  // ---- end profiles ----
 
  private:
   static TenantRecord read_tenant(const Statement& s) {

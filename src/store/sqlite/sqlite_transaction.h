@@ -39,6 +39,18 @@ class SqliteTransaction final : public Transaction {
   Result<std::int64_t> put_bulk_job(const BulkJobRecord& job) override;
   Status set_ca_crl_partitions(std::int64_t ca_id, int partitions) override;
 
+  // ---- tenancy: tenants, CAs, operator credentials, idempotency keys (defined in sqlite_<slice>.cpp) ----------------
+  // ---- end tenancy ----
+
+  // ---- devices: device types, devices, certificate links (defined in sqlite_<slice>.cpp) ---------------------------
+  // ---- end devices ----
+
+  // ---- audit checkpoints (defined in sqlite_<slice>.cpp) -----------------------------------------------------------
+  // ---- end audit ----
+
+  // ---- profiles: versions, retirement (defined in sqlite_<slice>.cpp) ----------------------------------------------
+  // ---- end profiles ----
+
  private:
   std::int64_t last_insert_id() const;
 

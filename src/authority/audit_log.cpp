@@ -1,0 +1,3 @@
+#include "authority/audit_log.h"
+
+namespace fleetpki::authority {}  // namespace fleetpki::authority

@@ -1,0 +1,3 @@
+#include "authority/device_registry.h"
+
+namespace fleetpki::authority {}  // namespace fleetpki::authority

@@ -1,0 +1,3 @@
+#include "authority/profile_catalog.h"
+
+namespace fleetpki::authority {}  // namespace fleetpki::authority

@@ -1,0 +1,3 @@
+#include "authority/tenant_admin.h"
+
+namespace fleetpki::authority {}  // namespace fleetpki::authority

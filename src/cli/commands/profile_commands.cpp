@@ -1,0 +1,11 @@
+// `fleetpki profiles …`.
+#include "cli/commands/commands.h"
+
+namespace fleetpki::cli {
+
+void add_profile_commands(CLI::App& app, std::function<int()>& run) {
+  (void)app;
+  (void)run;
+}
+
+}  // namespace fleetpki::cli

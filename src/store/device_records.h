@@ -1,0 +1,11 @@
+// Records of the store: Device types and devices (issue #4).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/bytes.h"
+
+namespace fleetpki::store {}  // namespace fleetpki::store

@@ -1,0 +1,1 @@
+-- 0003: Device types and devices (issue #4).

@@ -1,0 +1,1 @@
+-- 0004: Audit log checkpoints (issue #4).

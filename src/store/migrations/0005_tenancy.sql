@@ -1,0 +1,1 @@
+-- 0005: Tenants, CAs, operator credentials, idempotency keys (issue #4).

@@ -1,0 +1,3 @@
+#include "store/sqlite/sqlite_audit.h"
+
+namespace fleetpki::store::sqlite_audit {}  // namespace fleetpki::store::sqlite_audit

@@ -1,0 +1,3 @@
+#include "store/sqlite/sqlite_devices.h"
+
+namespace fleetpki::store::sqlite_devices {}  // namespace fleetpki::store::sqlite_devices

@@ -1,0 +1,3 @@
+#include "store/sqlite/sqlite_profiles.h"
+
+namespace fleetpki::store::sqlite_profiles {}  // namespace fleetpki::store::sqlite_profiles

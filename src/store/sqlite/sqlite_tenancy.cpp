@@ -1,0 +1,3 @@
+#include "store/sqlite/sqlite_tenancy.h"
+
+namespace fleetpki::store::sqlite_tenancy {}  // namespace fleetpki::store::sqlite_tenancy

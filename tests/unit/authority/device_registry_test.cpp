@@ -1,0 +1,1 @@
+// Placeholder: filled by the slice that owns it (issue #4).
