@@ -105,7 +105,8 @@ bool is_valid_dns_name(std::string_view name) {
   return label_len > 0 && prev != '-';
 }
 
-Result<SubjectDecision> decide_subject(const Profile& profile, const pki::Csr& csr) {
+Result<SubjectDecision> decide_subject(const Profile& profile, const pki::Csr& csr, const DeviceContext* device) {
+  (void)device;  // issue #4 (profile slice): subject values taken from the device record
   FLEETPKI_RETURN_IF_ERROR(check_requested_extensions(profile, csr.requested_extensions()));
 
   for (const auto& required : profile.subject_required) {

@@ -20,11 +20,19 @@ struct SubjectDecision {
   std::vector<pki::GeneralName> subject_alt_names;
 };
 
+/// What the device registry knows about the device a certificate is issued for (issue #4):
+/// profiles may take subject values from it instead of trusting the CSR.
+struct DeviceContext {
+  std::string serial;  // the device's serial number in the registry
+  std::string type;    // its device type name
+};
+
 /// Refuses (InvalidArgument with a reason) a CSR that asks for what only a CA decides: cA TRUE,
 /// keyCertSign/cRLSign, EKUs the profile does not grant, nameConstraints, CRL DP or AIA URLs,
 /// or SAN forms the profile does not allow. Otherwise builds the subject from the attributes the
 /// profile allows (others are dropped) and the SANs it allows. PITFALLS §11.
-Result<SubjectDecision> decide_subject(const Profile& profile, const pki::Csr& csr);
+Result<SubjectDecision> decide_subject(const Profile& profile, const pki::Csr& csr,
+                                       const DeviceContext* device = nullptr);
 
 /// True for an LDH host name of 1..253 octets with labels of 1..63 (no wildcard, no trailing dot).
 bool is_valid_dns_name(std::string_view name);
