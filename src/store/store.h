@@ -71,6 +71,47 @@ class Transaction {
   // ---- end tenancy ----
 
   // ---- devices: device types, devices, certificate links (issue #4) ---------------------------
+  /// AlreadyExists when the tenant has a type of that name.
+  virtual Result<std::int64_t> insert_device_type(const DeviceTypeRecord& type) {
+    (void)type;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
+  virtual Result<std::optional<DeviceTypeRecord>> find_device_type(std::int64_t tenant_id, std::string_view name) {
+    (void)tenant_id, (void)name;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
+  /// AlreadyExists when the tenant has a device of that serial. Returns the new id.
+  virtual Result<std::int64_t> insert_device(const DeviceRecord& device) {
+    (void)device;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
+  /// The tenant's device by serial (with its type name), read inside this transaction.
+  virtual Result<std::optional<DeviceRecord>> find_device(std::int64_t tenant_id, std::string_view serial) {
+    (void)tenant_id, (void)serial;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
+  /// Writes state, updated_at and last_seen_at of the tenant's device `device.id` and bumps its
+  /// row_version, only if row_version still equals device.row_version: Aborted otherwise.
+  virtual Status update_device(const DeviceRecord& device) {
+    (void)device;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
+  /// Certificates linked to the tenant's device `serial`, ascending by id.
+  virtual Result<std::vector<CertificateRecord>> list_device_certificates(std::int64_t tenant_id,
+                                                                          std::string_view serial) {
+    (void)tenant_id, (void)serial;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
+  /// Remembers that the device's suspension suspended this certificate.
+  virtual Status hold_device_certificate(std::int64_t device_id, std::int64_t certificate_id) {
+    (void)device_id, (void)certificate_id;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
+  /// The certificate ids held by the device's suspension; forgets them.
+  virtual Result<std::vector<std::int64_t>> release_device_holds(std::int64_t device_id) {
+    (void)device_id;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
   // ---- end devices ----
 
   // ---- audit checkpoints (issue #4) -----------------------------------------------------------
@@ -133,6 +174,28 @@ class Store {
   // ---- end tenancy ----
 
   // ---- devices: device types, devices, certificate links (issue #4) ---------------------------
+  virtual Result<std::optional<DeviceTypeRecord>> find_device_type(std::int64_t tenant_id, std::string_view name) {
+    (void)tenant_id, (void)name;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
+  /// The tenant's device types by id, ascending, after `after_id`, at most `limit` (1..1000).
+  virtual Result<DeviceTypePage> list_device_types(std::int64_t tenant_id, std::int64_t after_id, int limit) {
+    (void)tenant_id, (void)after_id, (void)limit;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
+  virtual Result<std::optional<DeviceRecord>> find_device(std::int64_t tenant_id, std::string_view serial) {
+    (void)tenant_id, (void)serial;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
+  virtual Result<DevicePage> list_devices(std::int64_t tenant_id, const DeviceFilter& filter) {
+    (void)tenant_id, (void)filter;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
+  virtual Result<std::vector<CertificateRecord>> list_device_certificates(std::int64_t tenant_id,
+                                                                          std::string_view serial) {
+    (void)tenant_id, (void)serial;
+    return fail(Errc::Unimplemented, "devices are not supported by this store");
+  }
   // ---- end devices ----
 
   // ---- audit checkpoints (issue #4) -----------------------------------------------------------

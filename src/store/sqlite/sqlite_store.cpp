@@ -502,6 +502,27 @@ class SqliteStore final : public Store {
   // ---- end tenancy ----
 
   // ---- devices: device types, devices, certificate links (one-line overrides calling sqlite_<slice>.h) ---------------------------
+  Result<std::optional<DeviceTypeRecord>> find_device_type(std::int64_t tenant_id, std::string_view name) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_devices::find_device_type(*conn, tenant_id, name);
+  }
+  Result<DeviceTypePage> list_device_types(std::int64_t tenant_id, std::int64_t after_id, int limit) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_devices::list_device_types(*conn, tenant_id, after_id, limit);
+  }
+  Result<std::optional<DeviceRecord>> find_device(std::int64_t tenant_id, std::string_view serial) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_devices::find_device(*conn, tenant_id, serial);
+  }
+  Result<DevicePage> list_devices(std::int64_t tenant_id, const DeviceFilter& filter) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_devices::list_devices(*conn, tenant_id, filter);
+  }
+  Result<std::vector<CertificateRecord>> list_device_certificates(std::int64_t tenant_id,
+                                                                  std::string_view serial) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_devices::list_device_certificates(*conn, tenant_id, serial);
+  }
   // ---- end devices ----
 
   // ---- audit checkpoints (one-line overrides calling sqlite_<slice>.h) -----------------------------------------------------------

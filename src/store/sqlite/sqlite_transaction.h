@@ -43,6 +43,15 @@ class SqliteTransaction final : public Transaction {
   // ---- end tenancy ----
 
   // ---- devices: device types, devices, certificate links (defined in sqlite_<slice>.cpp) ---------------------------
+  Result<std::int64_t> insert_device_type(const DeviceTypeRecord& type) override;
+  Result<std::optional<DeviceTypeRecord>> find_device_type(std::int64_t tenant_id, std::string_view name) override;
+  Result<std::int64_t> insert_device(const DeviceRecord& device) override;
+  Result<std::optional<DeviceRecord>> find_device(std::int64_t tenant_id, std::string_view serial) override;
+  Status update_device(const DeviceRecord& device) override;
+  Result<std::vector<CertificateRecord>> list_device_certificates(std::int64_t tenant_id,
+                                                                  std::string_view serial) override;
+  Status hold_device_certificate(std::int64_t device_id, std::int64_t certificate_id) override;
+  Result<std::vector<std::int64_t>> release_device_holds(std::int64_t device_id) override;
   // ---- end devices ----
 
   // ---- audit checkpoints (defined in sqlite_<slice>.cpp) -----------------------------------------------------------
