@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 #include "store/records.h"
@@ -49,6 +50,43 @@ class AuditHasher final {
   explicit AuditHasher(MdPtr md) : md_(std::move(md)) {}
 
   MdPtr md_;
+};
+
+/// The text a checkpoint signature covers, one "name=value" line each, in this order:
+/// "fleetpki-audit-checkpoint-v1", id, last_event_id, last_event_hash, event_count, created_at,
+/// key_id. The id is signed so that checkpoints cannot be renumbered or reordered.
+std::string audit_checkpoint_text(const AuditCheckpoint& checkpoint);
+
+/// Streaming verification of the whole log against its checkpoints: feed every event in ascending
+/// id order (pages of Store::list_audit), then call finish(). Memory does not grow with the log.
+/// Event ids start at 1 without gaps (AUTOINCREMENT; a rolled-back insert also rolls back the
+/// sequence), so a missing id is a deleted event. Errors are DataLoss with a message naming the
+/// first broken event or checkpoint, e.g. "event 17: hash does not match its content (edited?)".
+/// Checkpoint signatures are not checked here (the store layer has no key): the caller does it.
+class AuditChainVerifier final {
+ public:
+  /// `checkpoints` in ascending id order. InvalidArgument-free: structural problems (a missing
+  /// checkpoint id, last_event_id going backwards) are reported by the first add()/finish().
+  AuditChainVerifier(const AuditHasher& hasher, std::vector<AuditCheckpoint> checkpoints);
+
+  Status add(const AuditEvent& event);
+  /// Checks that every checkpoint was reached (a checkpoint past the end means a truncated log).
+  Status finish();
+
+  std::int64_t events() const { return count_; }
+  std::int64_t last_event_id() const { return last_id_; }
+
+ private:
+  Status check_checkpoint_structure();
+  Status check_checkpoint_at(const AuditEvent& event);
+
+  const AuditHasher& hasher_;
+  std::vector<AuditCheckpoint> checkpoints_;
+  std::size_t next_checkpoint_ = 0;
+  bool structure_checked_ = false;
+  std::int64_t count_ = 0;
+  std::int64_t last_id_ = 0;
+  std::string prev_hash_{kAuditGenesisHash};
 };
 
 }  // namespace fleetpki::store

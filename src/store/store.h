@@ -115,6 +115,23 @@ class Transaction {
   // ---- end devices ----
 
   // ---- audit checkpoints (issue #4) -----------------------------------------------------------
+  // Defaults answer Unimplemented so that test doubles need not implement them.
+
+  /// The newest event (id and hash), nullopt when the log is empty; read inside this transaction.
+  virtual Result<std::optional<AuditHead>> audit_head() {
+    return fail(Errc::Unimplemented, "audit checkpoints are not supported by this store");
+  }
+  virtual Result<std::optional<AuditCheckpoint>> latest_audit_checkpoint() {
+    return fail(Errc::Unimplemented, "audit checkpoints are not supported by this store");
+  }
+  /// Number of events with after_id < id <= up_to_id (a range scan on the primary key).
+  virtual Result<std::int64_t> count_audit_events(std::int64_t /*after_id*/, std::int64_t /*up_to_id*/) {
+    return fail(Errc::Unimplemented, "audit checkpoints are not supported by this store");
+  }
+  /// Stores a signed checkpoint with its given id. AlreadyExists if the id is taken.
+  virtual Status insert_audit_checkpoint(const AuditCheckpoint& /*checkpoint*/) {
+    return fail(Errc::Unimplemented, "audit checkpoints are not supported by this store");
+  }
   // ---- end audit ----
 
   // ---- profiles: versions, retirement (issue #4) ----------------------------------------------
@@ -199,6 +216,24 @@ class Store {
   // ---- end devices ----
 
   // ---- audit checkpoints (issue #4) -----------------------------------------------------------
+
+  /// Events matching `filter` (tenant_id filters by tenant: tenant isolation), ascending by id;
+  /// next_after_id is set when the page is full.
+  virtual Result<AuditPage> list_audit_page(const AuditFilter& /*filter*/) {
+    return fail(Errc::Unimplemented, "audit listing is not supported by this store");
+  }
+  /// Checkpoints with id > after_id, ascending, at most `limit` (clamped to 1..1000).
+  virtual Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(std::int64_t /*after_id*/,
+                                                                      int /*limit*/) {
+    return fail(Errc::Unimplemented, "audit checkpoints are not supported by this store");
+  }
+  virtual Result<std::optional<AuditCheckpoint>> latest_audit_checkpoint() {
+    return fail(Errc::Unimplemented, "audit checkpoints are not supported by this store");
+  }
+  /// The newest event (id and hash), nullopt when the log is empty. Cheap (primary key).
+  virtual Result<std::optional<AuditHead>> audit_head() {
+    return fail(Errc::Unimplemented, "audit checkpoints are not supported by this store");
+  }
   // ---- end audit ----
 
   // ---- profiles: versions, retirement (issue #4) ----------------------------------------------

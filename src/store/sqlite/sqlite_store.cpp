@@ -526,6 +526,22 @@ class SqliteStore final : public Store {
   // ---- end devices ----
 
   // ---- audit checkpoints (one-line overrides calling sqlite_<slice>.h) -----------------------------------------------------------
+  Result<AuditPage> list_audit_page(const AuditFilter& filter) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_audit::list_page(*conn, filter);
+  }
+  Result<std::vector<AuditCheckpoint>> list_audit_checkpoints(std::int64_t after_id, int limit) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_audit::list_checkpoints(*conn, after_id, limit);
+  }
+  Result<std::optional<AuditCheckpoint>> latest_audit_checkpoint() override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_audit::latest_checkpoint(*conn);
+  }
+  Result<std::optional<AuditHead>> audit_head() override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_audit::head(*conn);
+  }
   // ---- end audit ----
 
   // ---- profiles: versions, retirement (one-line overrides calling sqlite_<slice>.h) ----------------------------------------------

@@ -55,6 +55,10 @@ class SqliteTransaction final : public Transaction {
   // ---- end devices ----
 
   // ---- audit checkpoints (defined in sqlite_<slice>.cpp) -----------------------------------------------------------
+  Result<std::optional<AuditHead>> audit_head() override;
+  Result<std::optional<AuditCheckpoint>> latest_audit_checkpoint() override;
+  Result<std::int64_t> count_audit_events(std::int64_t after_id, std::int64_t up_to_id) override;
+  Status insert_audit_checkpoint(const AuditCheckpoint& checkpoint) override;
   // ---- end audit ----
 
   // ---- profiles: versions, retirement (defined in sqlite_<slice>.cpp) ----------------------------------------------
