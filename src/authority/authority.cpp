@@ -137,6 +137,7 @@ Status Authority::create_tenant(const Principal& who, std::string_view name, con
       rec.created_at = now;
       FLEETPKI_RETURN_IF_ERROR(tx.insert_profile(rec));
     }
+    FLEETPKI_RETURN_IF_ERROR(add_default_device_type(tx, t.id, now));
     return tx.append_audit(make_audit_event(who, t.id, "tenant.create", tenant, call,
                                        {{"root_ca", root.subject_string()}}, now));
   });
@@ -293,8 +294,46 @@ Result<IssuedCertificate> Authority::issue(const Principal& who, const IssueRequ
     return fail(Errc::NotFound, "profile '" + request.profile + "' not found in tenant '" + request.tenant + "'");
   }
   FLEETPKI_TRY(auto csr, pki::Csr::from_pem(deps_.crypto, request.csr_pem));
-  FLEETPKI_TRY(auto subject, decide_subject(profile->second->profile, csr));
-  return sign_and_record(who, *tenant, *profile->second, csr.public_key(), subject, call);
+  if (!request.device) {
+    FLEETPKI_TRY(auto subject, decide_subject(profile->second->profile, csr));
+    return sign_and_record(who, *tenant, *profile->second, csr.public_key(), subject, call);
+  }
+
+  // Issuance for a registered device: checked here to fail before signing, and again inside the
+  // commit unit (link_certificate_to_device), where a concurrent suspension wins.
+  const std::string& serial = *request.device;
+  if (!is_valid_device_serial(serial)) return fail(Errc::NotFound, "device '" + serial.substr(0, 64) + "' not found");
+  FLEETPKI_TRY(auto device, deps_.store.find_device(tenant->tenant.id, serial));
+  if (!device) return fail(Errc::NotFound, "device '" + serial + "' not found");
+  if (device->state == store::kDeviceSuspended || device->state == store::kDeviceDecommissioned) {
+    return fail(Errc::FailedPrecondition, "device " + serial + " is " + device->state + ": no certificate is issued for it");
+  }
+  for (const auto& attr : csr.subject()) {
+    if (attr.short_name == "serialNumber" && attr.value != serial) {
+      return fail(Errc::InvalidArgument, "the CSR's subject serialNumber differs from the device serial " + serial);
+    }
+  }
+  const DeviceContext context{serial, device->type};
+  FLEETPKI_TRY(auto subject, decide_subject(profile->second->profile, csr, &context));
+  for (int attempt = 0;; ++attempt) {
+    FLEETPKI_TRY(Prepared prepared, sign(who, *tenant, *profile->second, csr.public_key(), subject, call));
+    prepared.issued->record.device_serial = serial;
+    nlohmann::json details = nlohmann::json::parse(prepared.event.details_json);
+    details["device"] = serial;
+    prepared.event.details_json = details.dump();
+    // The unit may run twice (alone after a failed batch): it only writes to the database.
+    Status stored = committer_.submit_async([issued = prepared.issued, event = prepared.event, who,
+                                             call](store::Transaction& tx) -> Status {
+                                FLEETPKI_TRY(issued->record.id, tx.insert_certificate(issued->record));
+                                FLEETPKI_RETURN_IF_ERROR(tx.append_audit(event));
+                                return link_certificate_to_device(tx, who, issued->record, call, event.at);
+                              }).get();
+    if (!stored && stored.error().code == Errc::AlreadyExists && attempt + 1 < kMaxSerialAttempts) continue;
+    if (!stored) return fail(stored.error());
+    counters_.issued.fetch_add(1, std::memory_order_relaxed);
+    prepared.issued->certificate_pem = pki::pem_encode(prepared.issued->record.der, "CERTIFICATE");
+    return std::move(*prepared.issued);
+  }
 }
 
 Result<IssuedCertificate> Authority::issue_for_key(const Principal& who, std::string_view tenant_name,

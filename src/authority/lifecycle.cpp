@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "authority/authority.h"
+#include "authority/device_registry.h"
 #include "authority/issuance_policy.h"
 #include "pki/asn1_time.h"
 #include "pki/certificate.h"
@@ -80,6 +81,17 @@ Status apply_transition(store::Transaction& tx, store::CertificateRecord& rec, s
 }
 
 }  // namespace
+
+// Device cascades (device_registry.cpp) change certificates inside the device's transaction.
+Status change_certificate_status_in(store::Transaction& tx, const Principal& who, store::CertificateRecord& rec,
+                                    std::string_view new_status, std::optional<int> reason, std::string_view action,
+                                    nlohmann::json details, const CallContext& call, std::int64_t now) {
+  details["from"] = rec.status;
+  const std::optional<std::int64_t> revoked_at =
+      new_status == store::kStatusValid ? std::nullopt : std::optional<std::int64_t>(now);
+  return apply_transition(tx, rec, new_status, revoked_at, reason,
+                          lifecycle_event(who, rec.tenant_id, std::string(action), rec.serial_hex, call, details, now));
+}
 
 // ---- revoke / suspend / reactivate --------------------------------------------------------------
 
