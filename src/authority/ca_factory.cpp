@@ -1,6 +1,7 @@
 #include "authority/ca_factory.h"
 
 #include "pki/extensions.h"
+#include "pki/name_constraints.h"
 #include "pki/public_key.h"
 #include "pki/serial_number.h"
 #include "pki/tbs_template.h"
@@ -23,7 +24,7 @@ Result<pki::Certificate> sign_ca(const pki::CryptoContext& ctx, const Clock& clo
   pki::TbsVariableParts var;
   var.serial = serial;
   var.not_before = now - std::chrono::minutes(5);
-  var.not_after = now + std::chrono::days(spec.validity_days);
+  var.not_after = spec.not_after ? *spec.not_after : now + std::chrono::days(spec.validity_days);
   var.subject_name_der = subject;
   var.spki_der = subject_key.public_key_spki();
   var.subject_key_id = ski;
@@ -39,6 +40,9 @@ pki::TbsFixedParts ca_fixed_parts(const keys::Signer& signer, const CaCertificat
   fixed.basic_constraints_ca = true;
   fixed.path_len = spec.path_len;
   fixed.key_usage = pki::kKeyCertSign | pki::kCrlSign;
+  if (spec.name_constraints) {
+    fixed.extra_extensions.push_back({pki::kNameConstraintsOid, /*critical=*/true, *spec.name_constraints});
+  }
   return fixed;
 }
 

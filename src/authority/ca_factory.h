@@ -17,6 +17,8 @@ struct CaCertificateSpec {
   std::string organization;
   int validity_days = 3650;
   std::optional<int> path_len;  // nullopt = unlimited (roots); 0 = issues end entities only
+  std::optional<Bytes> name_constraints;  // NameConstraints value (pki/name_constraints.h), critical
+  std::optional<TimePoint> not_after;     // overrides validity_days (capped by the parent's)
 };
 
 /// Self-signed root: basicConstraints critical CA:TRUE, keyUsage critical keyCertSign+cRLSign, SKI.

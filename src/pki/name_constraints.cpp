@@ -124,15 +124,19 @@ bool NameConstraints::empty() const {
          permitted_email.empty() && excluded_email.empty();
 }
 
-Result<Bytes> encode_name_constraints_extension(const NameConstraints& nc) {
+Result<Bytes> encode_name_constraints_value(const NameConstraints& nc) {
   if (nc.empty()) return fail(Errc::InvalidArgument, "name constraints need at least one permitted or excluded name");
   FLEETPKI_TRY(Bytes permitted, subtrees(nc.permitted_dns, nc.permitted_ip, nc.permitted_email));
   FLEETPKI_TRY(Bytes excluded, subtrees(nc.excluded_dns, nc.excluded_ip, nc.excluded_email));
   Bytes value;
   if (!permitted.empty()) der::append_tlv(value, der::tag::context(0, true), permitted);
   if (!excluded.empty()) der::append_tlv(value, der::tag::context(1, true), excluded);
-  Bytes seq = der::tlv(der::tag::kSequence, value);
-  FLEETPKI_TRY(Bytes id, der::oid("2.5.29.30"));
+  return der::tlv(der::tag::kSequence, value);
+}
+
+Result<Bytes> encode_name_constraints_extension(const NameConstraints& nc) {
+  FLEETPKI_TRY(Bytes seq, encode_name_constraints_value(nc));
+  FLEETPKI_TRY(Bytes id, der::oid(kNameConstraintsOid));
   Bytes ext = der::tlv(der::tag::kOid, id);
   const std::uint8_t true_value = 0xFF;
   der::append_tlv(ext, der::tag::kBoolean, ByteView(&true_value, 1));

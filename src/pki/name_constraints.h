@@ -22,9 +22,11 @@ struct NameConstraints {
   bool empty() const;
 };
 
-/// The Extension (critical, as RFC 5280 requires) to put into a CA certificate or CSR.
-/// InvalidArgument for malformed names or CIDRs.
+/// The extension value (NameConstraints SEQUENCE). InvalidArgument for malformed names or CIDRs.
+Result<Bytes> encode_name_constraints_value(const NameConstraints& nc);
+/// The whole Extension (critical, as RFC 5280 requires), e.g. for a CSR's extensionRequest.
 Result<Bytes> encode_name_constraints_extension(const NameConstraints& nc);
+inline constexpr const char* kNameConstraintsOid = "2.5.29.30";
 
 /// Ok when every SAN is allowed: not within an excluded subtree and, for each name type that has
 /// permitted subtrees, within one of them. InvalidArgument naming the first offending name.
