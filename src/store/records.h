@@ -30,6 +30,9 @@ struct CaRecord {
   std::string status = "active";
   std::int64_t created_at = 0;
   int crl_partitions = 1;  // CRL shards of this CA's certificates (see authority/crl_partition.h)
+  std::optional<std::string> name_constraints_json;  // as the operator set them (issue #4)
+  Bytes csr_der;           // bring-your-own CA waiting for its certificate (status "pending")
+  std::optional<std::string> external_chain_pem;  // issuers of a bring-your-own CA, up to its root
 };
 
 struct ProfileRecord {

@@ -68,6 +68,23 @@ class Transaction {
   virtual Status set_ca_crl_partitions(std::int64_t ca_id, int partitions) = 0;
 
   // ---- tenancy: tenants, CAs, operator credentials, idempotency keys (issue #4) ----------------
+  /// Sets the tenant's disabled flag. NotFound when there is no such tenant.
+  virtual Status set_tenant_disabled(std::int64_t tenant_id, bool disabled) = 0;
+  /// Sets a CA's certificate (installing a bring-your-own CA) and status. NotFound unless the
+  /// tenant has the CA.
+  virtual Status update_ca(std::int64_t tenant_id, std::int64_t ca_id, ByteView certificate_der,
+                           std::string_view status, const std::optional<std::string>& external_chain_pem) = 0;
+  /// Marks a token revoked. NotFound unless the token belongs to `tenant_id` (nullopt: any).
+  virtual Status revoke_token(std::optional<std::int64_t> tenant_id, std::string_view id) = 0;
+  /// AlreadyExists when the certificate is registered already.
+  virtual Status insert_operator_certificate(const OperatorCertificateRecord& record) = 0;
+  /// NotFound unless the certificate belongs to `tenant_id` (nullopt: any).
+  virtual Status revoke_operator_certificate(std::optional<std::int64_t> tenant_id,
+                                             std::string_view fingerprint) = 0;
+  /// AlreadyExists when (principal, key) is taken.
+  virtual Status insert_idempotency(const IdempotencyRecord& record) = 0;
+  /// Forgets idempotency keys created before `created_before` (housekeeping).
+  virtual Status delete_idempotency_before(std::int64_t created_before) = 0;
   // ---- end tenancy ----
 
   // ---- devices: device types, devices, certificate links (issue #4) ---------------------------
@@ -135,6 +152,17 @@ class Transaction {
   // ---- end audit ----
 
   // ---- profiles: versions, retirement (issue #4) ----------------------------------------------
+  /// Every version of the tenant's profile `name`, ascending, read inside this transaction.
+  virtual Result<std::vector<ProfileRecord>> list_profile_versions(std::int64_t tenant_id, std::string_view name) {
+    (void)tenant_id, (void)name;
+    return fail(Errc::Unimplemented, "profile versions are not supported by this store");
+  }
+  /// Marks versions of the tenant's profile retired: one version, or all of them (nullopt).
+  /// Returns how many rows changed.
+  virtual Result<int> retire_profile(std::int64_t tenant_id, std::string_view name, std::optional<int> version) {
+    (void)tenant_id, (void)name, (void)version;
+    return fail(Errc::Unimplemented, "profile retirement is not supported by this store");
+  }
   // ---- end profiles ----
 };
 
@@ -188,6 +216,18 @@ class Store {
   virtual Result<std::vector<StatusCount>> count_certificates_by_status() = 0;
 
   // ---- tenancy: tenants, CAs, operator credentials, idempotency keys (issue #4) ----------------
+  /// Tenants with id > after_id, ascending.
+  virtual Result<Page<TenantRecord>> list_tenants_page(std::int64_t after_id, int limit) = 0;
+  virtual Result<std::optional<TenantRecord>> find_tenant_by_id(std::int64_t id) = 0;
+  /// Tokens of the tenant (nullopt: platform tokens), in creation order, after the cursor.
+  virtual Result<Page<TokenRecord>> list_tokens(std::optional<std::int64_t> tenant_id, std::int64_t after,
+                                                int limit) = 0;
+  virtual Result<std::optional<OperatorCertificateRecord>> find_operator_certificate(
+      std::string_view fingerprint) = 0;
+  virtual Result<Page<OperatorCertificateRecord>> list_operator_certificates(
+      std::optional<std::int64_t> tenant_id, std::int64_t after, int limit) = 0;
+  virtual Result<std::optional<IdempotencyRecord>> find_idempotency(std::string_view principal,
+                                                                    std::string_view key) = 0;
   // ---- end tenancy ----
 
   // ---- devices: device types, devices, certificate links (issue #4) ---------------------------
@@ -237,6 +277,20 @@ class Store {
   // ---- end audit ----
 
   // ---- profiles: versions, retirement (issue #4) ----------------------------------------------
+  /// Every version of the tenant's profile `name`, ascending (empty when unknown).
+  virtual Result<std::vector<ProfileRecord>> find_profile_versions(std::int64_t tenant_id, std::string_view name) {
+    (void)tenant_id, (void)name;
+    return fail(Errc::Unimplemented, "profile versions are not supported by this store");
+  }
+  /// A page of the tenant's profiles: every version of up to `limit` profile names whose lowest
+  /// row id (the profile's id) is > after_id, ordered by that id, then version. `retired`:
+  /// nullopt = all, true = only names with every version retired, false = names with a version in
+  /// force.
+  virtual Result<std::vector<ProfileRecord>> list_profile_page(std::int64_t tenant_id, std::int64_t after_id,
+                                                               int limit, std::optional<bool> retired) {
+    (void)tenant_id, (void)after_id, (void)limit, (void)retired;
+    return fail(Errc::Unimplemented, "profile listing is not supported by this store");
+  }
   // ---- end profiles ----
 };
 

@@ -50,6 +50,9 @@ CaRecord read_ca(const Statement& s) {
   ca.status = s.text(6);
   ca.created_at = s.int64(7);
   ca.crl_partitions = static_cast<int>(s.int64(8));
+  ca.name_constraints_json = s.optional_text(9);
+  ca.csr_der = s.blob(10);
+  ca.external_chain_pem = s.optional_text(11);
   return ca;
 }
 

@@ -22,7 +22,8 @@ inline constexpr const char* kCertificateColumns =
 CertificateRecord read_certificate(const Statement& s);
 
 inline constexpr const char* kCaColumns =
-    "id, tenant_id, name, key_ref, certificate_der, parent_id, status, created_at, crl_partitions";
+    "id, tenant_id, name, key_ref, certificate_der, parent_id, status, created_at, crl_partitions, "
+    "name_constraints_json, csr_der, external_chain_pem";
 CaRecord read_ca(const Statement& s);
 
 inline constexpr const char* kStatusChangeColumns =

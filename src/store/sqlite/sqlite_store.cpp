@@ -499,6 +499,34 @@ class SqliteStore final : public Store {
   }
 
   // ---- tenancy: tenants, CAs, operator credentials, idempotency keys (one-line overrides calling sqlite_<slice>.h) ----------------
+  Result<Page<TenantRecord>> list_tenants_page(std::int64_t after_id, int limit) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_tenancy::list_tenants_page(*conn, after_id, limit);
+  }
+  Result<std::optional<TenantRecord>> find_tenant_by_id(std::int64_t id) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_tenancy::find_tenant_by_id(*conn, id);
+  }
+  Result<Page<TokenRecord>> list_tokens(std::optional<std::int64_t> tenant_id, std::int64_t after,
+                                        int limit) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_tenancy::list_tokens(*conn, tenant_id, after, limit);
+  }
+  Result<std::optional<OperatorCertificateRecord>> find_operator_certificate(
+      std::string_view fingerprint) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_tenancy::find_operator_certificate(*conn, fingerprint);
+  }
+  Result<Page<OperatorCertificateRecord>> list_operator_certificates(std::optional<std::int64_t> tenant_id,
+                                                                     std::int64_t after, int limit) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_tenancy::list_operator_certificates(*conn, tenant_id, after, limit);
+  }
+  Result<std::optional<IdempotencyRecord>> find_idempotency(std::string_view principal,
+                                                            std::string_view key) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_tenancy::find_idempotency(*conn, principal, key);
+  }
   // ---- end tenancy ----
 
   // ---- devices: device types, devices, certificate links (one-line overrides calling sqlite_<slice>.h) ---------------------------
@@ -545,6 +573,15 @@ class SqliteStore final : public Store {
   // ---- end audit ----
 
   // ---- profiles: versions, retirement (one-line overrides calling sqlite_<slice>.h) ----------------------------------------------
+  Result<std::vector<ProfileRecord>> find_profile_versions(std::int64_t tenant_id, std::string_view name) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_profiles::find_versions(*conn, tenant_id, name);
+  }
+  Result<std::vector<ProfileRecord>> list_profile_page(std::int64_t tenant_id, std::int64_t after_id, int limit,
+                                                       std::optional<bool> retired) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_profiles::list_page(*conn, tenant_id, after_id, limit, retired);
+  }
   // ---- end profiles ----
 
  private:

@@ -29,8 +29,9 @@ Result<std::int64_t> SqliteTransaction::insert_ca(const CaRecord& ca) {
   FLEETPKI_TRY(Statement stmt,
                Statement::prepare(conn_,
                                   "INSERT INTO cas (tenant_id, name, key_ref, certificate_der, "
-                                  "parent_id, status, created_at, crl_partitions) "
-                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+                                  "parent_id, status, created_at, crl_partitions, name_constraints_json, "
+                                  "csr_der, external_chain_pem) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
   stmt.bind(1, ca.tenant_id);
   stmt.bind(2, std::string_view(ca.name));
   stmt.bind(3, std::string_view(ca.key_ref));
@@ -39,6 +40,9 @@ Result<std::int64_t> SqliteTransaction::insert_ca(const CaRecord& ca) {
   stmt.bind(6, std::string_view(ca.status));
   stmt.bind(7, ca.created_at);
   stmt.bind(8, std::int64_t{ca.crl_partitions});
+  stmt.bind(9, ca.name_constraints_json);
+  stmt.bind_blob(10, ca.csr_der);
+  stmt.bind(11, ca.external_chain_pem);
   FLEETPKI_RETURN_IF_ERROR(stmt.run());
   return last_insert_id();
 }

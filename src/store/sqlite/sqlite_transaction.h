@@ -40,6 +40,15 @@ class SqliteTransaction final : public Transaction {
   Status set_ca_crl_partitions(std::int64_t ca_id, int partitions) override;
 
   // ---- tenancy: tenants, CAs, operator credentials, idempotency keys (defined in sqlite_<slice>.cpp) ----------------
+  Status set_tenant_disabled(std::int64_t tenant_id, bool disabled) override;
+  Status update_ca(std::int64_t tenant_id, std::int64_t ca_id, ByteView certificate_der,
+                   std::string_view status, const std::optional<std::string>& external_chain_pem) override;
+  Status revoke_token(std::optional<std::int64_t> tenant_id, std::string_view id) override;
+  Status insert_operator_certificate(const OperatorCertificateRecord& record) override;
+  Status revoke_operator_certificate(std::optional<std::int64_t> tenant_id,
+                                     std::string_view fingerprint) override;
+  Status insert_idempotency(const IdempotencyRecord& record) override;
+  Status delete_idempotency_before(std::int64_t created_before) override;
   // ---- end tenancy ----
 
   // ---- devices: device types, devices, certificate links (defined in sqlite_<slice>.cpp) ---------------------------
@@ -62,6 +71,8 @@ class SqliteTransaction final : public Transaction {
   // ---- end audit ----
 
   // ---- profiles: versions, retirement (defined in sqlite_<slice>.cpp) ----------------------------------------------
+  Result<std::vector<ProfileRecord>> list_profile_versions(std::int64_t tenant_id, std::string_view name) override;
+  Result<int> retire_profile(std::int64_t tenant_id, std::string_view name, std::optional<int> version) override;
   // ---- end profiles ----
 
  private:
