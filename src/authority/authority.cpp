@@ -195,10 +195,19 @@ Result<std::shared_ptr<const TenantRuntime>> Authority::load_tenant(std::string_
 
   FLEETPKI_TRY(auto profiles, deps_.store.list_profiles(tenant->id));
   std::map<std::string, store::ProfileRecord> in_force;  // highest non-retired version per name
+  std::map<std::string, bool> names;  // every profile name, retired or not
   for (auto& rec : profiles) {
+    names[rec.name] = true;
     if (rec.retired) continue;
     auto it = in_force.find(rec.name);
     if (it == in_force.end() || it->second.version < rec.version) in_force[rec.name] = rec;
+  }
+  for (const auto& [pname, present] : names) {
+    if (!present || in_force.count(pname) != 0) continue;
+    ProfileRuntime retired;
+    retired.profile.name = pname;
+    retired.retired = true;
+    runtime->profiles[pname] = std::make_shared<const ProfileRuntime>(std::move(retired));
   }
   const std::string& base = options_.public_base_url;
   for (auto& [pname, rec] : in_force) {
@@ -213,7 +222,12 @@ Result<std::shared_ptr<const TenantRuntime>> Authority::load_tenant(std::string_
     fixed.signature_algorithm = ca.signer->algorithm();
     fixed.issuer_name_der = ca.certificate->subject_der();
     fixed.authority_key_id = ca.certificate->subject_key_id();
-    fixed.basic_constraints_ca = false;
+    fixed.basic_constraints_ca = profile.ca_certificate;
+    fixed.path_len = profile.path_len;
+    fixed.ocsp_no_check = profile.ocsp_no_check;
+    for (const auto& e : profile.extra_extensions) {
+      fixed.extra_extensions.push_back({e.oid, e.critical, e.value});
+    }
     FLEETPKI_TRY(fixed.ext_key_usages, profile.ext_key_usage_oids());
     const std::string ca_path = runtime->tenant.name + "/" + ca.record.name;
     fixed.ocsp_urls = {base + "/ocsp"};
@@ -230,7 +244,7 @@ Result<std::shared_ptr<const TenantRuntime>> Authority::load_tenant(std::string_
       tbs_rsa.push_back(std::move(rsa_template));
     }
     runtime->profiles[pname] = std::make_shared<const ProfileRuntime>(
-        ProfileRuntime{std::move(profile), ca_it->second, std::move(tbs), std::move(tbs_rsa)});
+        ProfileRuntime{std::move(profile), ca_it->second, std::move(tbs), std::move(tbs_rsa), false});
   }
   return std::shared_ptr<const TenantRuntime>(std::move(runtime));
 }
@@ -365,7 +379,14 @@ Result<IssuedCertificate> Authority::issue_for_key(const Principal& who, std::st
 Result<Authority::Prepared> Authority::sign(const Principal& who, const TenantRuntime& tenant,
                                             const ProfileRuntime& profile, const pki::PublicKeyInfo& key,
                                             const SubjectDecision& subject, const CallContext& call) {
+  if (profile.retired) {
+    return fail(Errc::FailedPrecondition, "profile '" + profile.profile.name + "' is retired: it issues no new certificates");
+  }
+  FLEETPKI_RETURN_IF_ERROR(profile.profile.check_key_type(key.type, key.bits));
   const CaRuntime& ca = *profile.ca;
+  if (ca.record.status != "active") {
+    return fail(Errc::FailedPrecondition, "CA '" + ca.record.name + "' is disabled: it issues no certificates");
+  }
   const Bytes ski = profile.profile.subject_key_id ? pki::key_identifier(deps_.crypto, key) : Bytes{};
 
   FLEETPKI_TRY(Bytes serial, pki::generate_serial());

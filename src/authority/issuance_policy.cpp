@@ -1,6 +1,7 @@
 #include "authority/issuance_policy.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace fleetpki::authority {
 namespace {
@@ -11,10 +12,11 @@ bool profile_grants_eku(const std::vector<std::string>& granted, const std::stri
 
 Status check_requested_extensions(const Profile& profile, const pki::RequestedExtensions& req) {
   const std::string who = "profile '" + profile.name + "'";
-  if (req.basic_constraints_ca) {
+  // A CA profile issues CA certificates: the CA bits it grants come from the profile, not the CSR.
+  if (req.basic_constraints_ca && !profile.ca_certificate) {
     return fail(Errc::InvalidArgument, "the CSR asks for a CA certificate (basicConstraints cA TRUE); " + who + " issues end-entity certificates only");
   }
-  if (req.key_cert_sign) {
+  if (req.key_cert_sign && !profile.ca_certificate) {
     return fail(Errc::InvalidArgument, "the CSR asks for keyCertSign/cRLSign key usage, which is never granted to an end entity");
   }
   if (req.name_constraints) {
@@ -84,6 +86,64 @@ Result<std::vector<pki::GeneralName>> decide_sans(const Profile& profile, const 
   return sans;
 }
 
+std::optional<std::string> csr_value(const pki::Csr& csr, const std::string& attribute) {
+  for (const auto& attr : csr.subject()) {
+    if (attr.short_name == attribute || attr.oid == attribute) return attr.value;
+  }
+  return std::nullopt;
+}
+
+Status check_value(const Profile& profile, const SubjectAttributeRule& rule, const std::string& value) {
+  if (value.empty() || value.size() > 64 || value.find('\0') != std::string::npos) {
+    return fail(Errc::InvalidArgument, "subject attribute " + rule.attribute + " must be 1..64 characters without NUL");
+  }
+  if ((rule.attribute == kMatterVidOid || rule.attribute == kMatterPidOid) && !is_matter_id(value)) {
+    return fail(Errc::InvalidArgument, std::string("profile '") + profile.name + "': Matter " +
+                                           (rule.attribute == kMatterVidOid ? "Vendor ID" : "Product ID") + " '" +
+                                           value + "' must be exactly 4 uppercase hex digits");
+  }
+  return ok();
+}
+
+// Subject: the profile's attributes in the profile's order; CSR attributes it does not name are
+// dropped. Device-sourced values come from the registry, never from the CSR.
+Result<std::vector<std::pair<std::string, std::string>>> decide_attributes(const Profile& profile, const pki::Csr& csr,
+                                                                           const DeviceContext* device) {
+  std::vector<std::pair<std::string, std::string>> attributes;
+  for (const auto& rule : profile.subject) {
+    std::optional<std::string> value;
+    const std::optional<std::string> from_csr = csr_value(csr, rule.attribute);
+    switch (rule.source) {
+      case SubjectSource::Csr: value = from_csr; break;
+      case SubjectSource::Fixed: value = rule.value; break;
+      case SubjectSource::DeviceSerial:
+      case SubjectSource::DeviceType:
+        if (device) {
+          value = rule.source == SubjectSource::DeviceSerial ? device->serial : device->type;
+          if (from_csr && *from_csr != *value) {
+            return fail(Errc::InvalidArgument, "the CSR's " + rule.attribute + " '" + *from_csr +
+                                                   "' differs from the device record's '" + *value + "'");
+          }
+        } else if (rule.csr_fallback) {
+          value = from_csr;
+        } else if (rule.required) {
+          return fail(Errc::InvalidArgument, "profile '" + profile.name + "' takes " + rule.attribute +
+                                                 " from the device record: name a registered device");
+        }
+        break;
+    }
+    if (!value) {
+      if (rule.required) {
+        return fail(Errc::InvalidArgument, "profile '" + profile.name + "' requires the subject attribute " + rule.attribute + " in the CSR");
+      }
+      continue;
+    }
+    FLEETPKI_RETURN_IF_ERROR(check_value(profile, rule, *value));
+    attributes.emplace_back(rule.attribute, *value);
+  }
+  return attributes;
+}
+
 }  // namespace
 
 bool is_valid_dns_name(std::string_view name) {
@@ -106,30 +166,27 @@ bool is_valid_dns_name(std::string_view name) {
 }
 
 Result<SubjectDecision> decide_subject(const Profile& profile, const pki::Csr& csr, const DeviceContext* device) {
-  (void)device;  // issue #4 (profile slice): subject values taken from the device record
   FLEETPKI_RETURN_IF_ERROR(check_requested_extensions(profile, csr.requested_extensions()));
-
-  for (const auto& required : profile.subject_required) {
-    bool present = std::any_of(csr.subject().begin(), csr.subject().end(),
-                               [&](const pki::NameAttribute& a) { return a.short_name == required; });
-    if (!present) {
-      return fail(Errc::InvalidArgument, "profile '" + profile.name + "' requires the subject attribute " + required + " in the CSR");
-    }
-  }
-  // Subject: attributes the profile allows, in the profile's order; the rest is dropped.
-  std::vector<std::pair<std::string, std::string>> attributes;
-  for (const auto& allowed : profile.subject_allowed) {
-    for (const auto& attr : csr.subject()) {
-      if (attr.short_name != allowed) continue;
-      if (attr.value.empty() || attr.value.size() > 64 || attr.value.find('\0') != std::string::npos) {
-        return fail(Errc::InvalidArgument, "subject attribute " + allowed + " must be 1..64 characters without NUL");
-      }
-      attributes.emplace_back(allowed, attr.value);
-    }
-  }
+  FLEETPKI_TRY(auto attributes, decide_attributes(profile, csr, device));
 
   SubjectDecision decision;
   FLEETPKI_TRY(decision.subject_alt_names, decide_sans(profile, csr));
+  if (profile.san.hardware_module_type) {
+    std::optional<std::string> hw_serial;
+    if (device) {
+      hw_serial = device->serial;
+    } else {
+      // Without a device: the serialNumber the profile itself took over from the CSR (csr_fallback).
+      for (const auto& [k, v] : attributes) {
+        if (k == "serialNumber") hw_serial = v;
+      }
+    }
+    if (!hw_serial) {
+      return fail(Errc::InvalidArgument, "profile '" + profile.name + "' adds a hardwareModuleName SAN from the device record: name a registered device");
+    }
+    FLEETPKI_TRY(auto hmn, pki::hardware_module_name(*profile.san.hardware_module_type, *hw_serial));
+    decision.subject_alt_names.push_back(std::move(hmn));
+  }
   if (attributes.empty() && decision.subject_alt_names.empty()) {
     return fail(Errc::InvalidArgument, "the certificate would have neither a subject nor a subject alternative name");
   }

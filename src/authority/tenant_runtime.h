@@ -25,16 +25,20 @@ struct CaRuntime {
 
 struct ProfileRuntime {
   Profile profile;
-  std::shared_ptr<const CaRuntime> ca;
+  std::shared_ptr<const CaRuntime> ca;  // null when retired
   /// Per CRL partition of the CA (index = partition; each has its own CDP URL), for EC/Ed25519
   /// subject keys and for RSA subject keys (keyUsage may differ).
   std::vector<pki::TbsTemplate> tbs;
   std::vector<pki::TbsTemplate> tbs_rsa;
+  /// Every version is retired: kept so that issuance answers "retired" (409), not "not found";
+  /// no TBS templates.
+  bool retired = false;
 };
 
 struct TenantRuntime {
   store::TenantRecord tenant;
   std::map<std::string, std::shared_ptr<const CaRuntime>, std::less<>> cas;
+  /// The version in force of every profile name (highest non-retired), or a retired marker.
   std::map<std::string, std::shared_ptr<const ProfileRuntime>, std::less<>> profiles;
 };
 

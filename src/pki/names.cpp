@@ -372,6 +372,24 @@ Result<GeneralName> ip_name(std::string_view ip_text) {
   return gn;
 }
 
+Result<GeneralName> hardware_module_name(std::string_view hw_type_oid, std::string_view hw_serial) {
+  if (hw_serial.empty() || hw_serial.size() > 64) {
+    return bad_name("hwSerialNum must be 1..64 octets");
+  }
+  FLEETPKI_TRY(Bytes hw_type, der::oid(hw_type_oid));
+  Bytes hmn = std::move(hw_type);
+  der::append_tlv(hmn, der::tag::kOctetString, as_bytes(hw_serial));
+  FLEETPKI_TRY(Bytes type_id, der::oid(kHardwareModuleNameOid));
+  Bytes other = std::move(type_id);
+  // OtherName ::= SEQUENCE { type-id, value [0] EXPLICIT ANY }; as a GeneralName, [0] IMPLICIT.
+  der::append_tlv(other, der::tag::context(0, true), der::tlv(der::tag::kSequence, hmn));
+  GeneralName gn;
+  gn.type = GeneralNameType::OtherName;
+  gn.value = kHardwareModuleNameOid;
+  gn.der = der::tlv(der::tag::context(0, true), other);
+  return gn;
+}
+
 Result<std::vector<GeneralName>> decode_general_names(ByteView seq_der) {
   FLEETPKI_TRY(der::Element seq, der::parse_single(seq_der, der::tag::kSequence));
   if (seq.content.empty()) {

@@ -44,6 +44,12 @@ GeneralName uri_name(std::string_view uri);
 GeneralName email_name(std::string_view email);
 /// IP from text; InvalidArgument when not an IPv4/IPv6 literal.
 Result<GeneralName> ip_name(std::string_view ip_text);
+/// RFC 4108 §5 (IEEE 802.1AR §8.10.4): otherName id-on-hardwareModuleName (1.3.6.1.5.5.7.8.4)
+/// with HardwareModuleName ::= SEQUENCE { hwType OBJECT IDENTIFIER, hwSerialNum OCTET STRING }.
+/// InvalidArgument for a malformed OID or a serial of 0 or more than 64 octets.
+Result<GeneralName> hardware_module_name(std::string_view hw_type_oid, std::string_view hw_serial);
+
+inline constexpr const char* kHardwareModuleNameOid = "1.3.6.1.5.5.7.8.4";
 
 /// Parses a GeneralNames SEQUENCE (the value of subjectAltName).
 Result<std::vector<GeneralName>> decode_general_names(ByteView seq_der);

@@ -75,6 +75,35 @@ Status check_serial(ByteView s) {
   return ok();
 }
 
+// RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular
+// extension"; the ones the template writes itself are refused here.
+Status append_extra_extensions(Bytes& out, const std::vector<ExtraExtensionPart>& extras) {
+  static constexpr std::string_view kOwn[] = {"2.5.29.19", "2.5.29.15", "2.5.29.37", "2.5.29.14",
+                                              "2.5.29.35", "2.5.29.17", "2.5.29.31", "1.3.6.1.5.5.7.1.1",
+                                              "1.3.6.1.5.5.7.48.1.5"};
+  for (std::size_t i = 0; i < extras.size(); ++i) {
+    const ExtraExtensionPart& e = extras[i];
+    for (std::string_view own : kOwn) {
+      if (e.oid == own) {
+        return fail(Errc::InvalidArgument, "extra extension " + e.oid + " is written by the CA itself");
+      }
+    }
+    for (std::size_t k = 0; k < i; ++k) {
+      if (extras[k].oid == e.oid) {
+        return fail(Errc::InvalidArgument, "extra extension " + e.oid + " appears twice");
+      }
+    }
+    FLEETPKI_TRY(Bytes oid, der::oid(e.oid));
+    der::Reader value(e.value);
+    auto element = value.next();
+    if (!element || !value.expect_end("extension value")) {
+      return fail(Errc::InvalidArgument, "extra extension " + e.oid + ": value is not one DER element");
+    }
+    append_extension(out, oid, e.critical, e.value);
+  }
+  return ok();
+}
+
 }  // namespace
 
 Result<TbsTemplate> TbsTemplate::create(const TbsFixedParts& fixed) {
@@ -137,6 +166,7 @@ Result<TbsTemplate> TbsTemplate::create(const TbsFixedParts& fixed) {
     static constexpr std::uint8_t kNull[] = {0x05, 0x00};
     append(t.fixed_extensions_tail_der_, encode_extension("1.3.6.1.5.5.7.48.1.5", false, kNull));
   }
+  FLEETPKI_RETURN_IF_ERROR(append_extra_extensions(t.fixed_extensions_tail_der_, fixed.extra_extensions));
   return t;
 }
 
@@ -174,7 +204,7 @@ Result<Bytes> TbsTemplate::encode(const TbsVariableParts& v) const {
     issuer = v.subject_name_der;
   }
 
-  // Order: basicConstraints, keyUsage, extKeyUsage, SKI, AKI, SAN, CRL DP, AIA, ocsp-nocheck.
+  // Order: basicConstraints, keyUsage, extKeyUsage, SKI, AKI, SAN, CRL DP, AIA, ocsp-nocheck, extras.
   Bytes extensions;
   extensions.reserve(fixed_extensions_der_.size() + fixed_extensions_tail_der_.size() + 256);
   append(extensions, fixed_extensions_der_);

@@ -22,6 +22,13 @@
 
 namespace fleetpki::pki {
 
+/// An extension a profile adds verbatim after the CA's own (never one the CA controls).
+struct ExtraExtensionPart {
+  std::string oid;  // dotted
+  bool critical = false;
+  Bytes value;      // extnValue content: one DER element
+};
+
 /// Parts fixed by the CA and the profile.
 struct TbsFixedParts {
   SignatureAlgorithm signature_algorithm = SignatureAlgorithm::EcdsaSha256;
@@ -35,6 +42,7 @@ struct TbsFixedParts {
   std::vector<std::string> ocsp_urls;       // AIA id-ad-ocsp
   std::vector<std::string> ca_issuer_urls;  // AIA id-ad-caIssuers
   bool ocsp_no_check = false;      // id-pkix-ocsp-nocheck (delegated OCSP responders)
+  std::vector<ExtraExtensionPart> extra_extensions;  // last, in this order
 };
 
 /// Parts that change with every certificate.
@@ -50,7 +58,8 @@ struct TbsVariableParts {
 
 class TbsTemplate final {
  public:
-  /// InvalidArgument for inconsistent parts (path_len without CA, bad OID, bad URL).
+  /// InvalidArgument for inconsistent parts (path_len without CA, bad OID, bad URL, an extra
+  /// extension that repeats one the template writes).
   static Result<TbsTemplate> create(const TbsFixedParts& fixed);
 
   /// The DER TBSCertificate (v3). For a self-signed template the issuer is the subject.
