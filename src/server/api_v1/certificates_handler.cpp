@@ -54,11 +54,14 @@ Response issue(authority::Authority& authority, Request& request) {
   auto result = [&]() -> Result<authority::IssuedCertificate> {
     FLEETPKI_TRY(auto who, authenticate(authority, request));
     FLEETPKI_TRY(auto body, json_object_body(request));
-    FLEETPKI_RETURN_IF_ERROR(only_fields(body, {"profile", "csr"}));
+    FLEETPKI_RETURN_IF_ERROR(only_fields(body, {"profile", "csr", "device"}));
     authority::IssueRequest issue;
     issue.tenant = request.path_params["tenant"];
     FLEETPKI_TRY(issue.profile, string_field(body, "profile"));
     FLEETPKI_TRY(issue.csr_pem, string_field(body, "csr"));
+    if (body.contains("device")) {
+      FLEETPKI_TRY(issue.device, string_field(body, "device"));
+    }
     return authority.issue(who, issue, {request.request_id});
   }();
   if (!result) return error_response(result.error(), request);
