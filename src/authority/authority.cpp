@@ -205,6 +205,11 @@ Result<std::shared_ptr<const TenantRuntime>> Authority::load_tenant(std::string_
   for (const auto& [pname, present] : names) {
     if (!present || in_force.count(pname) != 0) continue;
     ProfileRuntime retired;
+    // The last definition, so that the request is checked as before and then refused as retired.
+    for (const auto& rec : profiles) {
+      if (rec.name != pname) continue;
+      if (auto def = Profile::from_json(rec.definition_json)) retired.profile = std::move(*def);
+    }
     retired.profile.name = pname;
     retired.retired = true;
     runtime->profiles[pname] = std::make_shared<const ProfileRuntime>(std::move(retired));

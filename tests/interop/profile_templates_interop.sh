@@ -49,9 +49,28 @@ t "GET profile dac = 200, version 1 in force, P-256 only" bash -c "[ $code = 200
 import json,sys; d=json.load(open(sys.argv[1])); assert d[\"version_in_force\"]==1, d; assert d[\"definition\"][\"key_types\"]==[\"ec-p256\"], d' '$FP_TMP/dacget'"
 
 # --- issuance and field checks ------------------------------------------------------------------
-fp_make_csr p256 "$FP_TMP/paa.csr" "/CN=Matter Test PAA/$VID=FFF1" || no "PAA CSR"
-fp_make_csr p256 "$FP_TMP/pai.csr" "/CN=Matter Test PAI/$VID=FFF1/$PID=8000" || no "PAI CSR"
-fp_make_csr p256 "$FP_TMP/dac.csr" "/CN=Matter Test DAC/$VID=FFF1/$PID=8000" || no "DAC CSR"
+# matter_csr KIND OUT CN VID [PID]: `openssl req -subj` drops unknown OIDs, so Matter CSRs are made
+# with python3-cryptography (UTF8String values).
+matter_csr() {
+  "$PY" - "$@" <<'EOF2'
+import sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+kind, out, cn, vid = sys.argv[1:5]
+pid = sys.argv[5] if len(sys.argv) > 5 else None
+key = ec.generate_private_key(ec.SECP256R1()) if kind == "p256" else rsa.generate_private_key(65537, 2048)
+attrs = [x509.NameAttribute(x509.NameOID.COMMON_NAME, cn),
+         x509.NameAttribute(x509.ObjectIdentifier("1.3.6.1.4.1.37244.2.1"), vid)]
+if pid:
+    attrs.append(x509.NameAttribute(x509.ObjectIdentifier("1.3.6.1.4.1.37244.2.2"), pid))
+csr = x509.CertificateSigningRequestBuilder().subject_name(x509.Name(attrs)).sign(key, hashes.SHA256())
+open(out, "wb").write(csr.public_bytes(serialization.Encoding.PEM))
+EOF2
+}
+matter_csr p256 "$FP_TMP/paa.csr" "Matter Test PAA" FFF1 || no "PAA CSR"
+matter_csr p256 "$FP_TMP/pai.csr" "Matter Test PAI" FFF1 8000 || no "PAI CSR"
+matter_csr p256 "$FP_TMP/dac.csr" "Matter Test DAC" FFF1 8000 || no "DAC CSR"
 fp_make_csr p256 "$FP_TMP/ocsp.csr" "/CN=OCSP responder" || no "OCSP CSR"
 fp_make_csr p256 "$FP_TMP/idev.csr" "/CN=sensor/serialNumber=SN-HW-1" || no "IDevID CSR"
 for p in paa pai dac ocsp; do
@@ -252,11 +271,11 @@ code=$(fp_request GET "$P?limit=0" "$FP_TMP/bad" "${AUTH[@]}")
 t "list limit=0 = 400" is_problem "$code" 400 "$FP_TMP/bad"
 code=$(fp_request GET "$P?cursor=zzz" "$FP_TMP/bad" "${AUTH[@]}")
 t "list with a bad cursor = 400" is_problem "$code" 400 "$FP_TMP/bad"
-fp_make_csr rsa2048 "$FP_TMP/rsa.csr" "/CN=Matter Test DAC/$VID=FFF1/$PID=8000" || no "RSA CSR"
+matter_csr rsa2048 "$FP_TMP/rsa.csr" "Matter Test DAC" FFF1 8000 || no "RSA CSR"
 t "RSA key on the P-256-only dac profile = 400" is_problem "$(issue dac "$FP_TMP/rsa.csr" "$FP_TMP/rsa")" 400 "$FP_TMP/rsa"
-fp_make_csr p256 "$FP_TMP/lower.csr" "/CN=Matter Test DAC/$VID=fff1/$PID=8000" || no "CSR"
+matter_csr p256 "$FP_TMP/lower.csr" "Matter Test DAC" fff1 8000 || no "CSR"
 t "DAC CSR with a lowercase VID = 400" is_problem "$(issue dac "$FP_TMP/lower.csr" "$FP_TMP/lower")" 400 "$FP_TMP/lower"
-fp_make_csr p256 "$FP_TMP/short.csr" "/CN=Matter Test DAC/$VID=FFF1/$PID=80001" || no "CSR"
+matter_csr p256 "$FP_TMP/short.csr" "Matter Test DAC" FFF1 80001 || no "CSR"
 t "DAC CSR with a 5-digit PID = 400" is_problem "$(issue dac "$FP_TMP/short.csr" "$FP_TMP/short")" 400 "$FP_TMP/short"
 
 # --- roles and tenants --------------------------------------------------------------------------
