@@ -201,6 +201,14 @@ Result<store::CaRecord> TenantAdmin::create_ca(const Principal& who, std::string
       return fail(Errc::FailedPrecondition, "parent CA '" + spec.parent + "' is not active");
     }
     parent = it->second;
+    // Path validation alone would accept the new CA (a path's last certificate is not counted):
+    // the parent's pathLenConstraint must leave room for one more CA below it.
+    FLEETPKI_TRY(auto parent_len, pki::ca_path_len(authority_.crypto(), parent->certificate->der()));
+    if (parent_len && *parent_len <= spec.path_len) {
+      return fail(Errc::InvalidArgument, "parent CA '" + spec.parent + "' has pathLenConstraint " +
+                                             std::to_string(*parent_len) + ": it cannot sign a CA with path_len " +
+                                             std::to_string(spec.path_len));
+    }
   }
 
   const std::string tenant_name(tenant);

@@ -62,6 +62,13 @@ Status verify_chain(const CryptoContext& ctx, ByteView leaf_der, const std::vect
   return ok();
 }
 
+Result<std::optional<long>> ca_path_len(const CryptoContext& ctx, ByteView der) {
+  FLEETPKI_TRY(auto cert, parse_x509(ctx, der));
+  if (::X509_check_ca(cert.get()) == 0) return fail(Errc::InvalidArgument, "not a CA certificate");
+  const long len = ::X509_get_pathlen(cert.get());
+  return len < 0 ? std::optional<long>() : std::optional<long>(len);
+}
+
 bool is_self_signed(const CryptoContext& ctx, ByteView der) {
   auto cert = parse_x509(ctx, der);
   if (!cert) return false;

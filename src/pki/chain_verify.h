@@ -2,6 +2,7 @@
 // for certificates made elsewhere (a customer's own CA, a device's birth certificate).
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "common/bytes.h"
@@ -17,6 +18,10 @@ namespace fleetpki::pki {
 /// InvalidArgument naming OpenSSL's reason when the chain does not verify.
 Status verify_chain(const CryptoContext& ctx, ByteView leaf_der, const std::vector<Bytes>& untrusted_der,
                     const std::vector<Bytes>& trusted_der, TimePoint at, bool leaf_must_be_ca);
+
+/// The pathLenConstraint of a CA certificate: nullopt when unlimited. InvalidArgument when the
+/// certificate cannot be parsed or is not a CA.
+Result<std::optional<long>> ca_path_len(const CryptoContext& ctx, ByteView der);
 
 /// True when the DER certificate is self-signed (issuer == subject and its own key verifies it).
 bool is_self_signed(const CryptoContext& ctx, ByteView der);

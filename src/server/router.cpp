@@ -192,4 +192,11 @@ std::vector<RouteInfo> Router::routes() const {
   return out;
 }
 
+void Router::decorate(const std::function<bool(const RouteInfo&)>& select,
+                      const std::function<Handler(Handler)>& decorate) {
+  for (auto& route : routes_) {
+    if (select(RouteInfo{route.method, route.pattern})) route.handler = decorate(std::move(route.handler));
+  }
+}
+
 }  // namespace fleetpki::server

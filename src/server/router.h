@@ -33,6 +33,11 @@ class Router final {
 
   std::vector<RouteInfo> routes() const;
 
+  /// Replaces the handler of each route registered so far that `select` picks with
+  /// `decorate(handler)`: cross-cutting behaviour such as idempotency keys.
+  void decorate(const std::function<bool(const RouteInfo&)>& select,
+                const std::function<Handler(Handler)>& decorate);
+
  private:
   struct Route {
     std::string method;

@@ -69,22 +69,43 @@ class Transaction {
 
   // ---- tenancy: tenants, CAs, operator credentials, idempotency keys (issue #4) ----------------
   /// Sets the tenant's disabled flag. NotFound when there is no such tenant.
-  virtual Status set_tenant_disabled(std::int64_t tenant_id, bool disabled) = 0;
+  virtual Status set_tenant_disabled(std::int64_t tenant_id, bool disabled) {
+    (void)tenant_id, (void)disabled;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
   /// Sets a CA's certificate (installing a bring-your-own CA) and status. NotFound unless the
   /// tenant has the CA.
   virtual Status update_ca(std::int64_t tenant_id, std::int64_t ca_id, ByteView certificate_der,
-                           std::string_view status, const std::optional<std::string>& external_chain_pem) = 0;
+                           std::string_view status, const std::optional<std::string>& external_chain_pem) {
+    (void)tenant_id, (void)ca_id, (void)certificate_der, (void)status, (void)external_chain_pem;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
   /// Marks a token revoked. NotFound unless the token belongs to `tenant_id` (nullopt: any).
-  virtual Status revoke_token(std::optional<std::int64_t> tenant_id, std::string_view id) = 0;
+  virtual Status revoke_token(std::optional<std::int64_t> tenant_id, std::string_view id) {
+    (void)tenant_id, (void)id;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
   /// AlreadyExists when the certificate is registered already.
-  virtual Status insert_operator_certificate(const OperatorCertificateRecord& record) = 0;
+  virtual Status insert_operator_certificate(const OperatorCertificateRecord& record) {
+    (void)record;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
   /// NotFound unless the certificate belongs to `tenant_id` (nullopt: any).
   virtual Status revoke_operator_certificate(std::optional<std::int64_t> tenant_id,
-                                             std::string_view fingerprint) = 0;
+                                             std::string_view fingerprint) {
+    (void)tenant_id, (void)fingerprint;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
   /// AlreadyExists when (principal, key) is taken.
-  virtual Status insert_idempotency(const IdempotencyRecord& record) = 0;
+  virtual Status insert_idempotency(const IdempotencyRecord& record) {
+    (void)record;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
   /// Forgets idempotency keys created before `created_before` (housekeeping).
-  virtual Status delete_idempotency_before(std::int64_t created_before) = 0;
+  virtual Status delete_idempotency_before(std::int64_t created_before) {
+    (void)created_before;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
   // ---- end tenancy ----
 
   // ---- devices: device types, devices, certificate links (issue #4) ---------------------------
@@ -217,17 +238,35 @@ class Store {
 
   // ---- tenancy: tenants, CAs, operator credentials, idempotency keys (issue #4) ----------------
   /// Tenants with id > after_id, ascending.
-  virtual Result<Page<TenantRecord>> list_tenants_page(std::int64_t after_id, int limit) = 0;
-  virtual Result<std::optional<TenantRecord>> find_tenant_by_id(std::int64_t id) = 0;
+  virtual Result<Page<TenantRecord>> list_tenants_page(std::int64_t after_id, int limit) {
+    (void)after_id, (void)limit;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
+  virtual Result<std::optional<TenantRecord>> find_tenant_by_id(std::int64_t id) {
+    (void)id;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
   /// Tokens of the tenant (nullopt: platform tokens), in creation order, after the cursor.
   virtual Result<Page<TokenRecord>> list_tokens(std::optional<std::int64_t> tenant_id, std::int64_t after,
-                                                int limit) = 0;
+                                                int limit) {
+    (void)tenant_id, (void)after, (void)limit;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
   virtual Result<std::optional<OperatorCertificateRecord>> find_operator_certificate(
-      std::string_view fingerprint) = 0;
+      std::string_view fingerprint) {
+    (void)fingerprint;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
   virtual Result<Page<OperatorCertificateRecord>> list_operator_certificates(
-      std::optional<std::int64_t> tenant_id, std::int64_t after, int limit) = 0;
+      std::optional<std::int64_t> tenant_id, std::int64_t after, int limit) {
+    (void)tenant_id, (void)after, (void)limit;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
   virtual Result<std::optional<IdempotencyRecord>> find_idempotency(std::string_view principal,
-                                                                    std::string_view key) = 0;
+                                                                    std::string_view key) {
+    (void)principal, (void)key;
+    return fail(Errc::Unimplemented, "tenancy administration is not supported by this store");
+  }
   // ---- end tenancy ----
 
   // ---- devices: device types, devices, certificate links (issue #4) ---------------------------

@@ -1,8 +1,10 @@
 #include "server/api_v1/request_helpers.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 
+#include "authority/tenant_admin.h"
 #include "common/log.h"
 #include "server/problem_json.h"
 
@@ -10,6 +12,9 @@ namespace fleetpki::server::api_v1 {
 
 Result<authority::Principal> authenticate(authority::Authority& authority, const Request& request) {
   auto header = request.header("authorization");
+  if (!header && request.tls && !request.client_cert_chain_der.empty()) {
+    return authority.tenant_admin().authenticate_client_certificate(request.client_cert_chain_der.front());
+  }
   if (!header) return fail(Errc::Unauthenticated, "missing bearer token (Authorization: Bearer …)");
   std::string_view value = *header;
   constexpr std::string_view kScheme = "bearer ";
@@ -22,6 +27,53 @@ Result<authority::Principal> authenticate(authority::Authority& authority, const
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
   return authority.authenticate(value);
+}
+
+Result<PageParams> page_params(const Request& request, std::initializer_list<std::string_view> filters) {
+  PageParams page;
+  for (const auto& [key, value] : request.query) {
+    if (key == "limit") {
+      int limit = 0;
+      if (value.empty() || std::from_chars(value.data(), value.data() + value.size(), limit).ptr !=
+                               value.data() + value.size() || limit < 1 || limit > 1000) {
+        return fail(Errc::InvalidArgument, "limit must be an integer 1..1000");
+      }
+      page.limit = limit;
+    } else if (key == "cursor") {
+      std::int64_t after = 0;
+      if (value.size() < 2 || value.size() > 20 || value[0] != 'c' ||
+          std::from_chars(value.data() + 1, value.data() + value.size(), after).ptr != value.data() + value.size() ||
+          after < 0) {
+        return fail(Errc::InvalidArgument, "invalid cursor");
+      }
+      page.after = after;
+    } else if (std::find(filters.begin(), filters.end(), key) == filters.end()) {
+      return fail(Errc::InvalidArgument, "unknown query parameter '" + key + "'");
+    }
+  }
+  return page;
+}
+
+nlohmann::json next_cursor_json(const std::optional<std::int64_t>& next_after) {
+  return next_after ? nlohmann::json("c" + std::to_string(*next_after)) : nlohmann::json(nullptr);
+}
+
+Result<std::optional<std::int64_t>> optional_integer_field(const nlohmann::json& body, const char* name,
+                                                           std::int64_t min, std::int64_t max) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::optional<std::int64_t>();
+  if (!it->is_number_integer() || it->get<std::int64_t>() < min || it->get<std::int64_t>() > max) {
+    return fail(Errc::InvalidArgument, std::string("field '") + name + "' must be an integer " + std::to_string(min) +
+                                           ".." + std::to_string(max));
+  }
+  return std::optional<std::int64_t>(it->get<std::int64_t>());
+}
+
+Result<std::optional<std::string>> optional_string_field(const nlohmann::json& body, const char* name) {
+  auto it = body.find(name);
+  if (it == body.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return fail(Errc::InvalidArgument, std::string("field '") + name + "' must be a string");
+  return std::optional<std::string>(it->get<std::string>());
 }
 
 Result<nlohmann::json> json_object_body(const Request& request) {

@@ -9,8 +9,27 @@
 
 namespace fleetpki::server::api_v1 {
 
-/// The principal behind "Authorization: Bearer …"; Unauthenticated when missing or invalid.
+/// The principal behind "Authorization: Bearer …", or else behind the TLS client certificate
+/// (a registered operator certificate); Unauthenticated when missing or invalid.
 Result<authority::Principal> authenticate(authority::Authority& authority, const Request& request);
+
+/// Cursor pagination of list endpoints: `limit` (1..1000, default 100) and an opaque `cursor`
+/// (the `next_cursor` of the previous page).
+struct PageParams {
+  std::int64_t after = 0;
+  int limit = 100;
+};
+/// Reads `limit` and `cursor`; any other query parameter must be in `filters` (InvalidArgument
+/// naming an unknown one) and is left for the caller to read.
+Result<PageParams> page_params(const Request& request, std::initializer_list<std::string_view> filters = {});
+/// The `next_cursor` member: a string, or null on the last page.
+nlohmann::json next_cursor_json(const std::optional<std::int64_t>& next_after);
+
+/// An optional integer member; InvalidArgument when present and not an integer in [min, max].
+Result<std::optional<std::int64_t>> optional_integer_field(const nlohmann::json& body, const char* name,
+                                                           std::int64_t min, std::int64_t max);
+/// An optional string member; InvalidArgument when present and not a string.
+Result<std::optional<std::string>> optional_string_field(const nlohmann::json& body, const char* name);
 
 /// The body as a JSON object. InvalidArgument when it is not one; when Content-Type is set and is
 /// not application/json the message starts with kUnsupportedMediaType (rendered as 415).
