@@ -127,6 +127,7 @@ int serve(const ServeOptions& opt) {
   auto bulk_jobs = start_bulk_job_service(**rt);
   if (!bulk_jobs) return report_failure(bulk_jobs.error());
   services.push_back(std::move(*bulk_jobs));
+  if (auto audit = start_audit_service(**rt); audit) services.push_back(std::move(*audit));  // last: stops last
   server.start();
   std::cout << "https listening on " << url_host(https->host) << ":" << *https_port << "\n"
             << "http listening on " << url_host(http->host) << ":" << *http_port << std::endl;

@@ -24,4 +24,17 @@ Result<ServiceHandle> start_ocsp_service(Runtime& runtime, server::Router& http)
 /// Runs revoke-by-query bulk jobs (resumed at start, woken when a job is created).
 Result<ServiceHandle> start_bulk_job_service(Runtime& runtime);
 
+/// Signs audit checkpoints every N events or T seconds and at shutdown; creates and pins the
+/// platform audit key on first start. serve_audit.cpp.
+Result<ServiceHandle> start_audit_service(Runtime& runtime);
+
+/// The platform audit key's public half, pinned outside the database (written once, never
+/// replaced); verification trusts only this file.
+inline constexpr const char* kAuditKeyPin = "audit-key.pem";
+/// The pinned key's SubjectPublicKeyInfo (empty when the file does not exist). serve_audit.cpp.
+Result<Bytes> read_pinned_audit_key(const Runtime& runtime);
+/// The pinned key, creating the key and the pin when neither exists. FailedPrecondition when the
+/// database's key and the pin disagree or the pin is missing for an existing key.
+Result<Bytes> ensure_pinned_audit_key(Runtime& runtime);
+
 }  // namespace fleetpki::cli
