@@ -3,6 +3,7 @@
 
 #include "cli/commands/commands.h"
 #include "cli/commands/report.h"
+#include "cli/commands/serve_services.h"
 #include "cli/data_dir.h"
 
 namespace fleetpki::cli {
@@ -17,6 +18,10 @@ void add_init_command(CLI::App& app, std::function<int()>& run) {
     run = [dir, tenant] {
       auto token_path = initialize(*dir, *tenant);
       if (!token_path) return report_failure(token_path.error());
+      // The audit key is pinned now, before anyone else can touch the database.
+      auto rt = open_runtime(*dir);
+      if (!rt) return report_failure(rt.error());
+      if (auto pinned = ensure_pinned_audit_key(**rt); !pinned) return report_failure(pinned.error());
       std::cout << "initialized " << *dir << "; admin token in " << token_path->string() << "\n";
       return kExitOk;
     };
