@@ -10,7 +10,7 @@ void append(Bytes& out, ByteView b) { out.insert(out.end(), b.begin(), b.end());
 
 Result<Bytes> extension(std::string_view oid, ByteView value) {
   FLEETPKI_TRY(Bytes id, der::oid(oid));
-  Bytes ext = der::tlv(der::tag::kOid, id);
+  Bytes ext = id;  // der::oid() returns the whole OBJECT IDENTIFIER TLV
   const std::uint8_t true_value = 0xFF;
   der::append_tlv(ext, der::tag::kBoolean, ByteView(&true_value, 1));
   der::append_tlv(ext, der::tag::kOctetString, value);
@@ -35,7 +35,7 @@ Result<Bytes> make_ca_request(const CaRequestSpec& spec, SignatureAlgorithm alg,
   if (spec.name_constraints_extension) append(extensions, *spec.name_constraints_extension);
 
   FLEETPKI_TRY(Bytes ext_req_oid, der::oid("1.2.840.113549.1.9.14"));
-  Bytes attribute = der::tlv(der::tag::kOid, ext_req_oid);
+  Bytes attribute = ext_req_oid;
   der::append_tlv(attribute, der::tag::kSet, der::tlv(der::tag::kSequence, extensions));
   Bytes attributes = der::tlv(der::tag::kSequence, attribute);
 

@@ -137,7 +137,7 @@ Result<Bytes> encode_name_constraints_value(const NameConstraints& nc) {
 Result<Bytes> encode_name_constraints_extension(const NameConstraints& nc) {
   FLEETPKI_TRY(Bytes seq, encode_name_constraints_value(nc));
   FLEETPKI_TRY(Bytes id, der::oid(kNameConstraintsOid));
-  Bytes ext = der::tlv(der::tag::kOid, id);
+  Bytes ext = id;  // der::oid() returns the whole OBJECT IDENTIFIER TLV
   const std::uint8_t true_value = 0xFF;
   der::append_tlv(ext, der::tag::kBoolean, ByteView(&true_value, 1));
   der::append_tlv(ext, der::tag::kOctetString, seq);

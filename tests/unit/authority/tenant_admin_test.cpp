@@ -152,6 +152,20 @@ TEST_F(TenantAdminTest, BringYourOwnCaGoesFromCsrToActiveWithTheCustomersChain) 
   ASSERT_FALSE(pending->csr_der.empty());
   auto csr = pki::Csr::from_pem(crypto_, pki::pem_encode(pending->csr_der, "CERTIFICATE REQUEST"));
   ASSERT_TRUE(csr) << csr.error().message;  // signature verifies with the CA's own key
+  {
+    // OpenSSL finds the requested basicConstraints cA TRUE in the extensionRequest.
+    const unsigned char* p = pending->csr_der.data();
+    X509_REQ* req = d2i_X509_REQ(nullptr, &p, static_cast<long>(pending->csr_der.size()));
+    ASSERT_NE(req, nullptr);
+    STACK_OF(X509_EXTENSION)* exts = X509_REQ_get_extensions(req);
+    ASSERT_NE(exts, nullptr);
+    auto* bc = static_cast<BASIC_CONSTRAINTS*>(X509V3_get_d2i(exts, NID_basic_constraints, nullptr, nullptr));
+    ASSERT_NE(bc, nullptr);
+    EXPECT_TRUE(bc->ca);
+    BASIC_CONSTRAINTS_free(bc);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+    X509_REQ_free(req);
+  }
   // A pending CA does not break the tenant.
   ASSERT_TRUE(authority_->issue(platform_admin_, {"default", "tls-client", make_csr_pem({.subject = {{"CN", "a"}}})},
                                 {"r"}));
