@@ -177,6 +177,7 @@ Result<std::shared_ptr<const TenantRuntime>> Authority::load_tenant(std::string_
   std::sort(cas.begin(), cas.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   std::map<std::int64_t, std::shared_ptr<const CaRuntime>> by_id;
   for (auto& rec : cas) {
+    if (rec.status == "pending") continue;  // a bring-your-own CA waiting for its certificate
     auto ca = std::make_shared<CaRuntime>();
     FLEETPKI_TRY(auto cert, pki::Certificate::from_der(deps_.crypto, rec.certificate_der));
     ca->certificate = std::make_shared<const pki::Certificate>(std::move(cert));
@@ -187,6 +188,8 @@ Result<std::shared_ptr<const TenantRuntime>> Authority::load_tenant(std::string_
       auto parent = by_id.find(*rec.parent_id);
       if (parent == by_id.end()) return fail(Errc::DataLoss, "CA '" + rec.name + "' has a missing parent");
       ca->chain_pem += parent->second->chain_pem;
+    } else if (rec.external_chain_pem) {
+      ca->chain_pem += *rec.external_chain_pem;  // bring-your-own CA: the customer's issuers
     }
     ca->record = std::move(rec);
     by_id[ca->record.id] = ca;
