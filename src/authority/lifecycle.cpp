@@ -242,6 +242,7 @@ Result<IssuedCertificate> Authority::renew_or_rekey(const Principal& who, std::s
     FLEETPKI_TRY(Prepared prepared, sign(who, *tenant, *profile->second, key, subject, call));
     store::CertificateRecord& rec = prepared.issued->record;
     rec.renewal_of = old.id;
+    rec.device_serial = old.device_serial;  // the renewal belongs to the same device (and its cascades)
     prepared.event.action = std::string(action);
     nlohmann::json details = nlohmann::json::parse(prepared.event.details_json);
     details["renewal_of"] = old.serial_hex;

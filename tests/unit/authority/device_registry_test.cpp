@@ -427,5 +427,26 @@ TEST_F(DeviceRegistryTest, ImportsThousandsOfRowsInChunks) {
   EXPECT_EQ(again->rejected.size(), 2500u);
 }
 
+TEST_F(DeviceRegistryTest, RenewalsAndRekeysStayLinkedToTheDeviceAndFollowItsCascade) {
+  register_device("R-1");
+  ASSERT_TRUE(issue_for("R-1", "idevid"));  // registered -> provisioned; the next issuance -> active
+  auto original = issue_for("R-1", "tls-client");
+  ASSERT_TRUE(original) << original.error().message;
+  auto renewed = authority_->renew(platform_admin_, "default", original->record.serial_hex, {"renew"});
+  ASSERT_TRUE(renewed) << renewed.error().message;
+  EXPECT_EQ(renewed->record.device_serial.value_or(""), "R-1");
+  auto rekeyed = authority_->rekey(platform_admin_, "default", renewed->record.serial_hex,
+                                   make_csr_pem({.subject = {{"CN", "dev-R-1"}}, .sans = {"DNS:dev.example"}}),
+                                   {"rekey"});
+  ASSERT_TRUE(rekeyed) << rekeyed.error().message;
+  EXPECT_EQ(rekeyed->record.device_serial.value_or(""), "R-1");
+
+  ASSERT_TRUE(act("R-1", DeviceAction::Suspend));
+  EXPECT_EQ(cert_status(renewed->record.serial_hex), "suspended");
+  EXPECT_EQ(cert_status(rekeyed->record.serial_hex), "suspended");
+  ASSERT_TRUE(act("R-1", DeviceAction::Decommission));
+  EXPECT_EQ(cert_status(rekeyed->record.serial_hex), "revoked");
+}
+
 }  // namespace
 }  // namespace fleetpki::authority
