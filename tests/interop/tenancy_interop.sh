@@ -121,6 +121,11 @@ t "an operator cannot create CAs = 403" is_problem "$code" 403 "$T/ca4"
 code=$(req "$ACME_AUD" GET /api/v1/tenants/acme/cas "$T/ca5")
 t "an auditor lists the CAs = 200 (root, issuing, manufacturing, eu)" bash -c \
   "[ $code = 200 ] && [ \$(grep -o '\"name\":\"[a-z-]*\"' '$T/ca5' | wc -l) = 4 ]"
+code=$(req "$ACME_AUD" GET "/api/v1/tenants/acme/cas?limit=3" "$T/ca7")
+C=$(field "$T/ca7" next_cursor)
+code2=$(req "$ACME_AUD" GET "/api/v1/tenants/acme/cas?limit=3&cursor=$C" "$T/ca8")
+t "CAs are paged: 3, then the 4th with next_cursor null" bash -c "[ $code = 200 ] && [ $code2 = 200 ] && \
+  [ \$(grep -o '\"name\":\"[a-z-]*\"' '$T/ca7' | wc -l) = 3 ] && grep -q '\"name\":\"eu\"' '$T/ca8' && grep -q '\"next_cursor\":null' '$T/ca8'"
 req "$ACME_OP" GET /api/v1/tenants/acme/cas "$T/ca6" >/dev/null
 t "CA listing names no key reference" bash -c "! grep -q key_ref '$T/ca6'"
 

@@ -99,11 +99,19 @@ Response set_tenant_disabled(Authority& authority, Request& request, bool disabl
 Response list_cas(Authority& authority, Request& request) {
   return answer(request, 200, [&]() -> Result<json> {
     FLEETPKI_TRY(auto who, authenticate(authority, request));
-    FLEETPKI_RETURN_IF_ERROR(page_params(request));  // the list is short: one page, but bad parameters are refused
+    FLEETPKI_TRY(auto page, page_params(request));
     FLEETPKI_TRY(auto cas, authority.tenant_admin().list_cas(who, tenant_of(request)));
-    json items = json::array();
-    for (const auto& ca : cas) items.push_back(ca_json(ca));
-    return json{{"items", std::move(items)}, {"next_cursor", nullptr}};
+    // A tenant has a handful of CAs: paged here, in id order, like every other list.
+    store::Page<store::CaRecord> out;
+    for (auto& ca : cas) {
+      if (ca.id <= page.after) continue;
+      if (static_cast<int>(out.items.size()) == page.limit) {
+        out.next_after = out.items.back().id;
+        break;
+      }
+      out.items.push_back(std::move(ca));
+    }
+    return page_json(out, ca_json);
   });
 }
 
