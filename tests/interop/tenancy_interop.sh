@@ -89,6 +89,13 @@ t "the same key with another body = 422 problem" is_problem "$c3" 422 "$T/i3"
 req "$ACME_ADMIN" GET "/api/v1/tenants/acme/tokens?limit=1000" "$T/i4" >/dev/null
 t "the replay created nothing: one token per distinct request" bash -c \
   "[ \$(grep -o '\"role\":\"auditor\"' '$T/i4' | wc -l) = 2 ]"  # the auditor token above + one
+t "the stored answer holds neither the new token nor the key in clear" "$PY" -c '
+import sqlite3, sys
+db = sqlite3.connect("file:%s/fleetpki.db?mode=ro" % sys.argv[1], uri=True)
+rows = repr(db.execute("SELECT * FROM idempotency_keys").fetchall())
+assert len(db.execute("SELECT * FROM idempotency_keys").fetchall()) >= 1, "nothing stored"
+assert sys.argv[2] not in rows and sys.argv[3] not in rows, "secret or key stored in clear"
+' "$DATA" "$(field "$T/i1" token)" make-token-1
 c5=$(fp_request POST /api/v1/tenants/acme/tokens "$T/i5" -H "Authorization: Bearer $ACME_ADMIN" "${JSON[@]}" -H 'Idempotency-Key;' --data-binary '{"role":"auditor"}')
 t "an empty Idempotency-Key = 400" is_problem "$c5" 400 "$T/i5"
 
