@@ -14,27 +14,6 @@ using nlohmann::json;
 
 constexpr std::size_t kMaxFilterLength = 256;
 
-std::string encode_cursor(std::int64_t after_id) { return "c" + std::to_string(after_id); }
-
-Result<std::int64_t> decode_cursor(const std::string& cursor) {
-  std::int64_t v = 0;
-  if (cursor.size() < 2 || cursor.size() > 20 || cursor[0] != 'c' ||
-      std::from_chars(cursor.data() + 1, cursor.data() + cursor.size(), v).ptr != cursor.data() + cursor.size() ||
-      v < 0) {
-    return fail(Errc::InvalidArgument, "invalid cursor");
-  }
-  return v;
-}
-
-Result<int> parse_limit(const std::string& value) {
-  int limit = 0;
-  if (value.empty() || std::from_chars(value.data(), value.data() + value.size(), limit).ptr !=
-                           value.data() + value.size() || limit < 1 || limit > 1000) {
-    return fail(Errc::InvalidArgument, "limit must be an integer 1..1000");
-  }
-  return limit;
-}
-
 Result<std::string> filter_text(const std::string& key, const std::string& value) {
   if (value.empty() || value.size() > kMaxFilterLength) {
     return fail(Errc::InvalidArgument, key + " must be 1.." + std::to_string(kMaxFilterLength) + " characters");

@@ -11,18 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string encode_cursor(std::int64_t after_id) { return "c" + std::to_string(after_id); }
-
-Result<std::int64_t> decode_cursor(const std::string& cursor) {
-  std::int64_t v = 0;
-  if (cursor.size() < 2 || cursor.size() > 20 || cursor[0] != 'c' ||
-      std::from_chars(cursor.data() + 1, cursor.data() + cursor.size(), v).ptr != cursor.data() + cursor.size() ||
-      v < 0) {
-    return fail(Errc::InvalidArgument, "invalid cursor");
-  }
-  return v;
-}
-
 Result<store::CertificateFilter> parse_filter(const Request& request) {
   store::CertificateFilter filter;
   for (const auto& [key, value] : request.query) {
@@ -35,12 +23,7 @@ Result<store::CertificateFilter> parse_filter(const Request& request) {
     } else if (key == "profile") {
       filter.profile = value;
     } else if (key == "limit") {
-      int limit = 0;
-      if (std::from_chars(value.data(), value.data() + value.size(), limit).ptr != value.data() + value.size() ||
-          value.empty()) {
-        return fail(Errc::InvalidArgument, "limit must be an integer 1..1000");
-      }
-      filter.limit = limit;
+      FLEETPKI_TRY(filter.limit, parse_limit(value));
     } else if (key == "cursor") {
       FLEETPKI_TRY(filter.after_id, decode_cursor(value));
     } else {

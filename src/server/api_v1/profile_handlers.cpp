@@ -12,18 +12,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string encode_cursor(std::int64_t after_id) { return "p" + std::to_string(after_id); }
-
-Result<std::int64_t> decode_cursor(const std::string& cursor) {
-  std::int64_t v = 0;
-  if (cursor.size() < 2 || cursor.size() > 20 || cursor[0] != 'p' ||
-      std::from_chars(cursor.data() + 1, cursor.data() + cursor.size(), v).ptr != cursor.data() + cursor.size() ||
-      v < 0) {
-    return fail(Errc::InvalidArgument, "invalid cursor");
-  }
-  return v;
-}
-
 Result<int> positive_int(const std::string& text, const char* what, int max) {
   int v = 0;
   if (text.empty() || text.size() > 9 ||
@@ -88,7 +76,7 @@ Response list(authority::Authority& authority, Request& request) {
     authority::ProfileListQuery query;
     for (const auto& [key, value] : request.query) {
       if (key == "limit") {
-        FLEETPKI_TRY(query.limit, positive_int(value, "limit", 1000));
+        FLEETPKI_TRY(query.limit, parse_limit(value));
       } else if (key == "cursor") {
         FLEETPKI_TRY(query.after_id, decode_cursor(value));
       } else if (key == "status") {

@@ -29,24 +29,34 @@ Result<authority::Principal> authenticate(authority::Authority& authority, const
   return authority.authenticate(value);
 }
 
+std::string encode_cursor(std::int64_t after_id) { return "c" + std::to_string(after_id); }
+
+Result<std::int64_t> decode_cursor(std::string_view cursor) {
+  std::int64_t v = 0;
+  if (cursor.size() < 2 || cursor.size() > 20 || cursor[0] != 'c' ||
+      std::from_chars(cursor.data() + 1, cursor.data() + cursor.size(), v).ptr != cursor.data() + cursor.size() ||
+      v < 0) {
+    return fail(Errc::InvalidArgument, "invalid cursor");
+  }
+  return v;
+}
+
+Result<int> parse_limit(std::string_view value) {
+  int limit = 0;
+  if (value.empty() || std::from_chars(value.data(), value.data() + value.size(), limit).ptr !=
+                           value.data() + value.size() || limit < 1 || limit > 1000) {
+    return fail(Errc::InvalidArgument, "limit must be an integer 1..1000");
+  }
+  return limit;
+}
+
 Result<PageParams> page_params(const Request& request, std::initializer_list<std::string_view> filters) {
   PageParams page;
   for (const auto& [key, value] : request.query) {
     if (key == "limit") {
-      int limit = 0;
-      if (value.empty() || std::from_chars(value.data(), value.data() + value.size(), limit).ptr !=
-                               value.data() + value.size() || limit < 1 || limit > 1000) {
-        return fail(Errc::InvalidArgument, "limit must be an integer 1..1000");
-      }
-      page.limit = limit;
+      FLEETPKI_TRY(page.limit, parse_limit(value));
     } else if (key == "cursor") {
-      std::int64_t after = 0;
-      if (value.size() < 2 || value.size() > 20 || value[0] != 'c' ||
-          std::from_chars(value.data() + 1, value.data() + value.size(), after).ptr != value.data() + value.size() ||
-          after < 0) {
-        return fail(Errc::InvalidArgument, "invalid cursor");
-      }
-      page.after = after;
+      FLEETPKI_TRY(page.after, decode_cursor(value));
     } else if (std::find(filters.begin(), filters.end(), key) == filters.end()) {
       return fail(Errc::InvalidArgument, "unknown query parameter '" + key + "'");
     }
@@ -55,7 +65,7 @@ Result<PageParams> page_params(const Request& request, std::initializer_list<std
 }
 
 nlohmann::json next_cursor_json(const std::optional<std::int64_t>& next_after) {
-  return next_after ? nlohmann::json("c" + std::to_string(*next_after)) : nlohmann::json(nullptr);
+  return next_after ? nlohmann::json(encode_cursor(*next_after)) : nlohmann::json(nullptr);
 }
 
 Result<std::optional<std::int64_t>> optional_integer_field(const nlohmann::json& body, const char* name,

@@ -13,6 +13,13 @@ namespace fleetpki::server::api_v1 {
 /// (a registered operator certificate); Unauthenticated when missing or invalid.
 Result<authority::Principal> authenticate(authority::Authority& authority, const Request& request);
 
+/// The opaque cursor of list answers ("c" + the last id of the page) and its inverse
+/// (InvalidArgument for anything else).
+std::string encode_cursor(std::int64_t after_id);
+Result<std::int64_t> decode_cursor(std::string_view cursor);
+/// A `limit` query parameter: an integer 1..1000.
+Result<int> parse_limit(std::string_view value);
+
 /// Cursor pagination of list endpoints: `limit` (1..1000, default 100) and an opaque `cursor`
 /// (the `next_cursor` of the previous page).
 struct PageParams {
