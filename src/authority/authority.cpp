@@ -12,6 +12,7 @@
 #include "authority/ca_factory.h"
 #include "authority/device_registry.h"
 #include "authority/profile_catalog.h"
+#include "authority/slug.h"
 #include "authority/tenant_admin.h"
 #include "authority/crl_partition.h"
 #include "authority/default_profiles.h"
@@ -45,15 +46,7 @@ Status refuse_unless_platform_admin(const Principal& who) {
 
 }  // namespace
 
-bool is_valid_tenant_name(std::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && !(c == '-' && i > 0)) return false;
-  }
-  return true;
-}
+bool is_valid_tenant_name(std::string_view name) { return is_valid_slug(name); }
 
 Authority::Authority(AuthorityDeps deps, AuthorityOptions options)
     : deps_(deps),

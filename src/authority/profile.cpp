@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "authority/slug.h"
 #include "pki/der.h"
 #include "pki/extensions.h"
 
@@ -316,15 +317,7 @@ bool is_matter_id(std::string_view value) {
          });
 }
 
-bool is_valid_profile_name(std::string_view name) {
-  if (name.empty() || name.size() > 63) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && !(c == '-' && i > 0)) return false;
-  }
-  return true;
-}
+bool is_valid_profile_name(std::string_view name) { return is_valid_slug(name); }
 
 std::string key_type_label(pki::KeyType type, int bits) {
   switch (type) {

@@ -12,10 +12,22 @@ namespace sqlite_audit {
 namespace {
 
 constexpr int kMaxPageSize = 1000;
-constexpr const char* kEventColumns =
-    "id, tenant_id, actor, action, object, request_id, details_json, at, prev_hash, hash";
 constexpr const char* kCheckpointColumns =
     "id, last_event_id, last_event_hash, event_count, created_at, key_id, signature";
+
+AuditCheckpoint read_checkpoint(const Statement& s) {
+  AuditCheckpoint c;
+  c.id = s.int64(0);
+  c.last_event_id = s.int64(1);
+  c.last_event_hash = s.text(2);
+  c.event_count = s.int64(3);
+  c.created_at = s.int64(4);
+  c.key_id = s.text(5);
+  c.signature = s.blob(6);
+  return c;
+}
+
+}  // namespace
 
 AuditEvent read_event(const Statement& s) {
   AuditEvent e;
@@ -31,20 +43,6 @@ AuditEvent read_event(const Statement& s) {
   e.hash = s.text(9);
   return e;
 }
-
-AuditCheckpoint read_checkpoint(const Statement& s) {
-  AuditCheckpoint c;
-  c.id = s.int64(0);
-  c.last_event_id = s.int64(1);
-  c.last_event_hash = s.text(2);
-  c.event_count = s.int64(3);
-  c.created_at = s.int64(4);
-  c.key_id = s.text(5);
-  c.signature = s.blob(6);
-  return c;
-}
-
-}  // namespace
 
 Result<AuditPage> list_page(SqliteConnection& conn, const AuditFilter& filter) {
   const int limit = std::clamp(filter.limit, 1, kMaxPageSize);

@@ -7,10 +7,16 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_connection.h"
+#include "store/sqlite/sqlite_statement.h"
 #include "store/sqlite/sqlite_transaction.h"
 #include "store/store.h"
 
 namespace fleetpki::store::sqlite_audit {
+
+/// SELECT list of audit events read by read_event(), in its column order.
+inline constexpr const char* kEventColumns =
+    "id, tenant_id, actor, action, object, request_id, details_json, at, prev_hash, hash";
+AuditEvent read_event(const Statement& s);
 
 /// Events matching the filter, ascending by id (tenant filter uses index audit_events_tenant_id).
 Result<AuditPage> list_page(SqliteConnection& conn, const AuditFilter& filter);

@@ -296,9 +296,7 @@ class SqliteStore final : public Store {
   Result<std::vector<AuditEvent>> list_audit(std::optional<std::int64_t> tenant_id,
                                              std::int64_t after_id, int limit) override {
     limit = std::clamp(limit, 1, kMaxPageSize);
-    std::string sql =
-        "SELECT id, tenant_id, actor, action, object, request_id, details_json, at, prev_hash, "
-        "hash FROM audit_events WHERE id > ?1";
+    std::string sql = std::string("SELECT ") + sqlite_audit::kEventColumns + " FROM audit_events WHERE id > ?1";
     sql += tenant_id ? " AND tenant_id = ?3" : "";
     sql += " ORDER BY id LIMIT ?2";
     FLEETPKI_TRY(auto conn, readers_.acquire());
@@ -308,26 +306,7 @@ class SqliteStore final : public Store {
     if (tenant_id) {
       s.bind(3, *tenant_id);
     }
-    std::vector<AuditEvent> out;
-    while (true) {
-      FLEETPKI_TRY(bool row, s.step());
-      if (!row) {
-        break;
-      }
-      AuditEvent e;
-      e.id = s.int64(0);
-      e.tenant_id = s.optional_int64(1);
-      e.actor = s.text(2);
-      e.action = s.text(3);
-      e.object = s.text(4);
-      e.request_id = s.text(5);
-      e.details_json = s.text(6);
-      e.at = s.int64(7);
-      e.prev_hash = s.text(8);
-      e.hash = s.text(9);
-      out.push_back(std::move(e));
-    }
-    return out;
+    return read_all<AuditEvent>(s, sqlite_audit::read_event);
   }
 
   Result<std::optional<std::string>> get_setting(std::string_view key) override {
