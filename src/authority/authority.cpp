@@ -177,6 +177,9 @@ Result<std::shared_ptr<const TenantRuntime>> Authority::load_tenant(std::string_
     FLEETPKI_TRY(ca->signer, deps_.vault.open_signer(rec.key_ref));
     ca->chain_pem = ca->certificate->pem();
     ca->tenant_name = tenant->name;
+    if (rec.name_constraints_json) {
+      FLEETPKI_TRY(ca->name_constraints, name_constraints_from_json(*rec.name_constraints_json));
+    }
     if (rec.parent_id) {
       auto parent = by_id.find(*rec.parent_id);
       if (parent == by_id.end()) return fail(Errc::DataLoss, "CA '" + rec.name + "' has a missing parent");
@@ -387,6 +390,9 @@ Result<Authority::Prepared> Authority::sign(const Principal& who, const TenantRu
   const CaRuntime& ca = *profile.ca;
   if (ca.record.status != "active") {
     return fail(Errc::FailedPrecondition, "CA '" + ca.record.name + "' is disabled: it issues no certificates");
+  }
+  if (ca.name_constraints) {
+    FLEETPKI_RETURN_IF_ERROR(pki::check_name_constraints(*ca.name_constraints, subject.subject_alt_names));
   }
   const Bytes ski = profile.profile.subject_key_id ? pki::key_identifier(deps_.crypto, key) : Bytes{};
 

@@ -4,12 +4,14 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "authority/profile.h"
 #include "keys/signer.h"
 #include "pki/certificate.h"
+#include "pki/name_constraints.h"
 #include "pki/tbs_template.h"
 #include "store/records.h"
 
@@ -21,6 +23,9 @@ struct CaRuntime {
   pki::CertificatePtr certificate;
   keys::SignerPtr signer;
   std::string chain_pem;  // this CA's certificate, then its parents up to the root
+  /// The operator's name constraints on this CA (also written into its certificate): the CA
+  /// refuses to sign names outside them.
+  std::optional<pki::NameConstraints> name_constraints;
 };
 
 struct ProfileRuntime {

@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 
 #include "authority/ca_factory.h"
+#include "authority/profile_catalog.h"
 #include "authority_fixture.h"
 #include "pki/certificate.h"
 #include "pki/chain_verify.h"
@@ -126,6 +127,29 @@ TEST_F(TenantAdminTest, CaSignedByTheTenantRootCarriesNameConstraintsAndChains) 
   EXPECT_EQ(audit_count("ca.create"), 1u);
 
   EXPECT_EQ(admin().create_ca(platform_admin_, "default", spec, {"r"}).error().code, Errc::AlreadyExists);
+}
+
+TEST_F(TenantAdminTest, ACaRefusesToSignNamesOutsideItsNameConstraints) {
+  CaSpec spec;
+  spec.name = "constrained";
+  spec.name_constraints = pki::NameConstraints{.permitted_dns = {"devices.example.com"}};
+  ASSERT_TRUE(admin().create_ca(platform_admin_, "default", spec, {"r"}));
+  auto profile = authority_->profiles().create(platform_admin_, "default",
+                                               R"({"name":"constrained-tls","template":"tls-client","ca":"constrained"})",
+                                               {"r"});
+  ASSERT_TRUE(profile) << profile.error().message;
+  auto inside = authority_->issue(
+      platform_admin_,
+      {"default", "constrained-tls", make_csr_pem({.subject = {{"CN", "a"}}, .sans = {"DNS:a.devices.example.com"}})},
+      {"r"});
+  ASSERT_TRUE(inside) << inside.error().message;
+  const std::size_t before = stored_certificates();
+  auto outside = authority_->issue(
+      platform_admin_, {"default", "constrained-tls", make_csr_pem({.subject = {{"CN", "b"}}, .sans = {"DNS:evil.example"}})},
+      {"r"});
+  ASSERT_FALSE(outside);
+  EXPECT_EQ(outside.error().code, Errc::InvalidArgument);
+  EXPECT_EQ(stored_certificates(), before);
 }
 
 TEST_F(TenantAdminTest, CaUnderACaWithPathLenZeroIsRefusedAndNothingIsStored) {
