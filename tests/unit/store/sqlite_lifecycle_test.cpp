@@ -1064,6 +1064,10 @@ TEST_F(SqliteLifecycleTest, HotQueriesAreIndexSeeks) {
   auto renewals =
       raw.plan("SELECT * FROM certificates WHERE renewal_of = ?2 AND tenant_id = ?1 ORDER BY id");
   EXPECT_NE(renewals.find("certificates_renewal_of (renewal_of=?)"), std::string::npos) << renewals;
+  // A page of a tenant's certificates without a filter: a seek, no sort of the whole tenant.
+  auto page = raw.plan("SELECT * FROM certificates WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3");
+  EXPECT_NE(page.find("certificates_tenant_id (tenant_id=? AND id>?)"), std::string::npos) << page;
+  EXPECT_EQ(page.find("TEMP B-TREE"), std::string::npos) << page;
 }
 
 TEST_F(SqliteLifecycleTest, InsertingValidCertificatesLeavesTheNewIndexesEmpty) {
