@@ -17,20 +17,7 @@ using testing::add_tenant_with_ca;
 using testing::make_certificate;
 using testing::TempDir;
 
-std::string plan(const std::filesystem::path& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  std::string explain = "EXPLAIN QUERY PLAN " + sql, out;
-  EXPECT_EQ(sqlite3_prepare_v2(db, explain.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
-    out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
-    out += '\n';
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
-}
+using testing::query_plan;
 
 class SqliteDevicesTest : public ::testing::Test {
  protected:
@@ -206,11 +193,11 @@ TEST_F(SqliteDevicesTest, CertificatesOfADeviceAndHolds) {
 }
 
 TEST_F(SqliteDevicesTest, HotQueriesAreIndexSeeks) {
-  auto by_serial = plan(path_, sqlite_devices::kFindDeviceSql);
+  auto by_serial = query_plan(path_, sqlite_devices::kFindDeviceSql);
   EXPECT_NE(by_serial.find("sqlite_autoindex_devices_1 (tenant_id=? AND serial=?)"), std::string::npos) << by_serial;
   const std::string list =
       "SELECT d.*, t.name FROM devices AS d JOIN device_types AS t ON t.id = d.type_id WHERE d.tenant_id = ?1 AND d.id > ?2";
-  auto all = plan(path_, list + " ORDER BY d.id LIMIT ?3");
+  auto all = query_plan(path_, list + " ORDER BY d.id LIMIT ?3");
   // Unfiltered pages read the covering index alone (contiguous per tenant), never the table rows.
   EXPECT_NE(all.find("USING COVERING INDEX devices_tenant_listing (tenant_id=? AND id>?)"), std::string::npos) << all;
   EXPECT_EQ(all.find("TEMP B-TREE"), std::string::npos) << all;
@@ -222,14 +209,14 @@ TEST_F(SqliteDevicesTest, HotQueriesAreIndexSeeks) {
     sql.replace(sql.find("%s"), 2, index);
     return sql;
   };
-  auto by_state = plan(path_, with_index("devices_tenant_state_id") + " AND d.state = ?4 ORDER BY d.id LIMIT ?3");
+  auto by_state = query_plan(path_, with_index("devices_tenant_state_id") + " AND d.state = ?4 ORDER BY d.id LIMIT ?3");
   EXPECT_NE(by_state.find("devices_tenant_state_id (tenant_id=? AND state=? AND id>?)"), std::string::npos)
       << by_state;
   EXPECT_EQ(by_state.find("TEMP B-TREE"), std::string::npos) << by_state;
-  auto by_type = plan(path_, with_index("devices_tenant_type_id") + " AND d.type_id = ?5 ORDER BY d.id LIMIT ?3");
+  auto by_type = query_plan(path_, with_index("devices_tenant_type_id") + " AND d.type_id = ?5 ORDER BY d.id LIMIT ?3");
   EXPECT_NE(by_type.find("devices_tenant_type_id (tenant_id=? AND type_id=? AND id>?)"), std::string::npos)
       << by_type;
-  auto certs = plan(path_, std::string("SELECT * FROM certificates WHERE ") + sqlite_devices::kDeviceCertificatesWhere);
+  auto certs = query_plan(path_, std::string("SELECT * FROM certificates WHERE ") + sqlite_devices::kDeviceCertificatesWhere);
   EXPECT_NE(certs.find("certificates_tenant_device (tenant_id=? AND device_serial=?)"), std::string::npos) << certs;
 }
 

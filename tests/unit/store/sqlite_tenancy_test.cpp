@@ -12,21 +12,7 @@ namespace {
 using testing::add_tenant_with_ca;
 using testing::TempDir;
 
-std::string plan(const std::filesystem::path& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  const std::string explain = "EXPLAIN QUERY PLAN " + sql;
-  std::string out;
-  EXPECT_EQ(sqlite3_prepare_v2(db, explain.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
-    out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
-    out += '\n';
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
-}
+using testing::query_plan;
 
 class SqliteTenancyTest : public ::testing::Test {
  protected:
@@ -138,14 +124,14 @@ TEST_F(SqliteTenancyTest, IdempotencyKeysAreUniquePerPrincipalAndExpire) {
 
 TEST_F(SqliteTenancyTest, PerRequestLookupsAreIndexSeeks) {
   add_tenant_with_ca(*store_, "a");
-  EXPECT_NE(plan(path(), "SELECT * FROM tokens WHERE tenant_id IS 1 AND rowid > 0 ORDER BY rowid LIMIT 10")
+  EXPECT_NE(query_plan(path(), "SELECT * FROM tokens WHERE tenant_id IS 1 AND rowid > 0 ORDER BY rowid LIMIT 10")
                 .find("USING INDEX tokens_tenant"),
             std::string::npos);
-  EXPECT_NE(plan(path(), "SELECT * FROM operator_certificates WHERE fingerprint = 'x'").find("USING INDEX"),
+  EXPECT_NE(query_plan(path(), "SELECT * FROM operator_certificates WHERE fingerprint = 'x'").find("USING INDEX"),
             std::string::npos);
-  EXPECT_NE(plan(path(), "SELECT * FROM idempotency_keys WHERE principal = 'p' AND key = 'k'").find("USING INDEX"),
+  EXPECT_NE(query_plan(path(), "SELECT * FROM idempotency_keys WHERE principal = 'p' AND key = 'k'").find("USING INDEX"),
             std::string::npos);
-  const std::string sweep = plan(path(), "DELETE FROM idempotency_keys WHERE created_at < 5");
+  const std::string sweep = query_plan(path(), "DELETE FROM idempotency_keys WHERE created_at < 5");
   EXPECT_NE(sweep.find("idempotency_keys_created"), std::string::npos) << sweep;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -48,6 +49,24 @@ inline std::pair<std::int64_t, std::int64_t> add_tenant_with_ca(Store& store, co
   });
   EXPECT_TRUE(status) << (status ? "" : status.error().detail);
   return {tenant_id, ca_id};
+}
+
+/// The EXPLAIN QUERY PLAN detail lines of `sql` on the database at `path` (read-only), one per line:
+/// for pinning the plans of hot queries.
+inline std::string query_plan(const std::filesystem::path& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  const std::string explain = "EXPLAIN QUERY PLAN " + sql;
+  std::string out;
+  EXPECT_EQ(sqlite3_prepare_v2(db, explain.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  while (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
+    out += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+    out += '\n';
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
 }
 
 }  // namespace fleetpki::store::testing
