@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <string>
 
+#include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_statement.h"
 
 namespace fleetpki::store {
@@ -65,15 +66,7 @@ Result<AuditPage> list_page(SqliteConnection& conn, const AuditFilter& filter) {
   if (filter.since) s.bind(7, *filter.since);
   if (filter.until) s.bind(8, *filter.until);
   AuditPage page;
-  while (true) {
-    FLEETPKI_TRY(bool row, s.step());
-    if (!row) break;
-    if (page.items.size() == static_cast<std::size_t>(limit)) {
-      page.next_after_id = page.items.back().id;
-      break;
-    }
-    page.items.push_back(read_event(s));
-  }
+  FLEETPKI_TRY(page.next_after_id, sqlite_rows::read_page(s, limit, page.items, read_event));
   return page;
 }
 

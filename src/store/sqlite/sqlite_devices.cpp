@@ -68,15 +68,7 @@ Result<DeviceTypePage> list_device_types(SqliteConnection& conn, std::int64_t te
   s.bind(2, after_id);
   s.bind(3, std::int64_t{limit} + 1);  // one more row tells whether another page follows
   DeviceTypePage page;
-  while (true) {
-    FLEETPKI_TRY(bool row, s.step());
-    if (!row) break;
-    if (page.items.size() == static_cast<std::size_t>(limit)) {
-      page.next_after_id = page.items.back().id;
-      break;
-    }
-    page.items.push_back(read_device_type(s));
-  }
+  FLEETPKI_TRY(page.next_after_id, sqlite_rows::read_page(s, limit, page.items, read_device_type));
   return page;
 }
 
@@ -112,15 +104,7 @@ Result<DevicePage> list_devices(SqliteConnection& conn, std::int64_t tenant_id, 
   if (filter.type_id) s.bind(5, *filter.type_id);
   DevicePage page;
   page.items.reserve(static_cast<std::size_t>(std::min(limit, 128)));
-  while (true) {
-    FLEETPKI_TRY(bool row, s.step());
-    if (!row) break;
-    if (page.items.size() == static_cast<std::size_t>(limit)) {
-      page.next_after_id = page.items.back().id;
-      break;
-    }
-    page.items.push_back(read_device(s));
-  }
+  FLEETPKI_TRY(page.next_after_id, sqlite_rows::read_page(s, limit, page.items, read_device));
   return page;
 }
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_statement.h"
 
 namespace fleetpki::store {
@@ -11,26 +12,8 @@ constexpr const char* kVersionsSql =
     "SELECT id, tenant_id, name, version, definition_json, retired, created_at FROM profiles "
     "WHERE tenant_id = ?1 AND name = ?2 ORDER BY version";
 
-ProfileRecord read_profile(const Statement& s) {
-  ProfileRecord p;
-  p.id = s.int64(0);
-  p.tenant_id = s.int64(1);
-  p.name = s.text(2);
-  p.version = static_cast<int>(s.int64(3));
-  p.definition_json = s.text(4);
-  p.retired = s.int64(5) != 0;
-  p.created_at = s.int64(6);
-  return p;
-}
-
 Result<std::vector<ProfileRecord>> read_profiles(Statement& s) {
-  std::vector<ProfileRecord> out;
-  while (true) {
-    FLEETPKI_TRY(bool row, s.step());
-    if (!row) break;
-    out.push_back(read_profile(s));
-  }
-  return out;
+  return sqlite_rows::read_all<ProfileRecord>(s, sqlite_rows::read_profile);
 }
 
 Result<std::vector<ProfileRecord>> versions(SqliteConnection& conn, std::int64_t tenant_id, std::string_view name) {

@@ -56,6 +56,18 @@ CaRecord read_ca(const Statement& s) {
   return ca;
 }
 
+ProfileRecord read_profile(const Statement& s) {
+  ProfileRecord p;
+  p.id = s.int64(0);
+  p.tenant_id = s.int64(1);
+  p.name = s.text(2);
+  p.version = static_cast<int>(s.int64(3));
+  p.definition_json = s.text(4);
+  p.retired = s.int64(5) != 0;
+  p.created_at = s.int64(6);
+  return p;
+}
+
 StatusChange read_status_change(const Statement& s) {
   StatusChange c;
   c.id = s.int64(0);

@@ -40,6 +40,25 @@ inline constexpr const char* kBulkJobColumns =
     "created_at, updated_at";
 BulkJobRecord read_bulk_job(const Statement& s);
 
+inline constexpr const char* kProfileColumns =
+    "id, tenant_id, name, version, definition_json, retired, created_at";
+ProfileRecord read_profile(const Statement& s);
+
+/// Reads one page from a statement that asks for `limit + 1` rows ordered by a paging key in
+/// column 0: appends at most `limit` records to `items` and returns the key of the last one when
+/// another row follows (the next page's cursor), nullopt at the end.
+template <class Record, class Reader>
+Result<std::optional<std::int64_t>> read_page(Statement& s, int limit, std::vector<Record>& items, Reader read) {
+  std::int64_t last = 0;
+  while (true) {
+    FLEETPKI_TRY(bool row, s.step());
+    if (!row) return std::optional<std::int64_t>();
+    if (static_cast<int>(items.size()) == limit) return std::optional<std::int64_t>(last);
+    last = s.int64(0);
+    items.push_back(read(s));
+  }
+}
+
 /// Collects every row of `s` with `read`.
 template <class Record, class Reader>
 Result<std::vector<Record>> read_all(Statement& s, Reader read) {

@@ -165,27 +165,10 @@ class SqliteStore final : public Store {
     FLEETPKI_TRY(auto conn, readers_.acquire());
     FLEETPKI_TRY(Statement s,
                  Statement::prepare(*conn,
-                                    "SELECT id, tenant_id, name, version, definition_json, retired, "
-                                    "created_at FROM profiles WHERE tenant_id = ?1 "
-                                    "ORDER BY name, version"));
+                                    std::string("SELECT ") + sqlite_rows::kProfileColumns +
+                                        " FROM profiles WHERE tenant_id = ?1 ORDER BY name, version"));
     s.bind(1, tenant_id);
-    std::vector<ProfileRecord> out;
-    while (true) {
-      FLEETPKI_TRY(bool row, s.step());
-      if (!row) {
-        break;
-      }
-      ProfileRecord p;
-      p.id = s.int64(0);
-      p.tenant_id = s.int64(1);
-      p.name = s.text(2);
-      p.version = static_cast<int>(s.int64(3));
-      p.definition_json = s.text(4);
-      p.retired = s.int64(5) != 0;
-      p.created_at = s.int64(6);
-      out.push_back(std::move(p));
-    }
-    return out;
+    return read_all<ProfileRecord>(s, sqlite_rows::read_profile);
   }
 
   Result<std::optional<CertificateRecord>> find_certificate(std::int64_t tenant_id,
@@ -257,17 +240,7 @@ class SqliteStore final : public Store {
     s.bind(limit_index, std::int64_t{limit} + 1);
     CertificatePage page;
     page.items.reserve(static_cast<std::size_t>(std::min(limit, 128)));
-    while (true) {
-      FLEETPKI_TRY(bool row, s.step());
-      if (!row) {
-        break;
-      }
-      if (page.items.size() == static_cast<std::size_t>(limit)) {
-        page.next_after_id = page.items.back().id;
-        break;
-      }
-      page.items.push_back(read_certificate(s));
-    }
+    FLEETPKI_TRY(page.next_after_id, sqlite_rows::read_page(s, limit, page.items, read_certificate));
     return page;
   }
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite/sqlite_rows.h"
 #include "store/sqlite/sqlite_statement.h"
 
 namespace fleetpki::store {
@@ -35,22 +36,10 @@ OperatorCertificateRecord read_operator(const Statement& s) {
   return r;
 }
 
-/// Reads up to `limit` rows whose first column is the paging key; next_after is set when one
-/// more row exists (the statement asks for limit + 1).
 template <class Record, class Reader>
 Result<Page<Record>> read_page(Statement& s, int limit, Reader read) {
   Page<Record> page;
-  std::int64_t last = 0;
-  while (true) {
-    FLEETPKI_TRY(bool row, s.step());
-    if (!row) break;
-    if (static_cast<int>(page.items.size()) == limit) {
-      page.next_after = last;
-      break;
-    }
-    last = s.int64(0);
-    page.items.push_back(read(s));
-  }
+  FLEETPKI_TRY(page.next_after, sqlite_rows::read_page(s, limit, page.items, read));
   return page;
 }
 
