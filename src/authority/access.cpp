@@ -41,7 +41,9 @@ bool role_allows(Role role, Permission permission) {
         case Permission::CaRead:
         case Permission::ProfileRead:
         case Permission::DeviceRead:
-        case Permission::DeviceManage: return true;
+        case Permission::DeviceManage:
+        case Permission::EnrollmentRead:
+        case Permission::EnrollmentApprove: return true;
         default: return false;
       }
     case Role::Auditor:
@@ -52,7 +54,8 @@ bool role_allows(Role role, Permission permission) {
         case Permission::TenantRead:
         case Permission::CaRead:
         case Permission::ProfileRead:
-        case Permission::DeviceRead: return true;
+        case Permission::DeviceRead:
+        case Permission::EnrollmentRead: return true;
         default: return false;
       }
     case Role::Enrollment: return permission == Permission::DeviceEnroll;

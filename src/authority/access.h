@@ -41,6 +41,9 @@ enum class Permission {
   DeviceRead,         // device types and devices
   DeviceManage,       // register, import, transition devices; manage device types
   DeviceEnroll,       // EST enrollment of the calling device itself (issue #5)
+  EnrollmentRead,     // EST enrollment endpoints and held enrollments (issue #5)
+  EnrollmentManage,   // create, change, disable enrollment endpoints
+  EnrollmentApprove,  // approve/reject held enrollments, device OTPs, renewal grants
 };
 
 /// Platform-wide operations (tenant creation, listing and disabling, the platform audit log) are

@@ -9,6 +9,8 @@
 
 #include "authority/audit_event.h"
 #include "authority/audit_log.h"
+#include "authority/enrollment_admin.h"
+#include "authority/est_enrollment.h"
 #include "authority/ca_factory.h"
 #include "authority/device_registry.h"
 #include "authority/profile_catalog.h"
@@ -55,7 +57,9 @@ Authority::Authority(AuthorityDeps deps, AuthorityOptions options)
       tenant_admin_(std::make_unique<TenantAdmin>(*this)),
       devices_(std::make_unique<DeviceRegistry>(*this)),
       profiles_(std::make_unique<ProfileCatalog>(*this)),
-      audit_(std::make_unique<AuditLog>(*this)) {}
+      audit_(std::make_unique<AuditLog>(*this)),
+      enrollment_admin_(std::make_unique<EnrollmentAdmin>(*this)),
+      est_(std::make_unique<EstEnrollment>(*this)) {}
 
 Authority::~Authority() = default;
 

@@ -37,6 +37,8 @@ class TenantAdmin;
 class DeviceRegistry;
 class ProfileCatalog;
 class AuditLog;
+class EnrollmentAdmin;
+class EstEnrollment;
 
 struct AuthorityDeps {
   store::Store& store;
@@ -198,6 +200,11 @@ class Authority final {
   ProfileCatalog& profiles() { return *profiles_; }
   /// The tamper-evident audit log: listing, export, checkpoints, verification.
   AuditLog& audit() { return *audit_; }
+  // ---- services of issue #5 --------------------------------------------------------------------
+  /// EST enrollment endpoints, held enrollments, device OTPs, renewal grants.
+  EnrollmentAdmin& enrollment_admin() { return *enrollment_admin_; }
+  /// The EST protocol operations (cacerts, csrattrs, simpleenroll, simplereenroll, serverkeygen).
+  EstEnrollment& est() { return *est_; }
 
   // ---- for the authority's own services (not for server/ or cli/) ------------------------------
   /// The tenant's runtime, loaded and cached on first use. NotFound if absent or disabled.
@@ -263,6 +270,8 @@ class Authority final {
   std::unique_ptr<DeviceRegistry> devices_;
   std::unique_ptr<ProfileCatalog> profiles_;
   std::unique_ptr<AuditLog> audit_;
+  std::unique_ptr<EnrollmentAdmin> enrollment_admin_;
+  std::unique_ptr<EstEnrollment> est_;
 };
 
 /// Tenant names: 1..63 of [a-z0-9-], starting with a letter or digit.

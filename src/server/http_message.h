@@ -24,6 +24,13 @@ struct Request {
   /// TLS client certificate chain as DER, leaf first; empty when the client sent none (or plain
   /// HTTP). NOT verified by the TLS layer: the application validates it (see tls_context.cpp).
   std::vector<std::vector<std::uint8_t>> client_cert_chain_der;
+  /// TLS protocol of the connection: 0x0303 (TLS 1.2), 0x0304 (TLS 1.3); 0 on plain HTTP.
+  int tls_version = 0;
+  /// Channel binding of the connection (RFC 7030 §3.5 proof-of-possession linking): on TLS 1.2
+  /// tls-unique (RFC 5929: the first Finished message of the handshake, 12 bytes), on TLS 1.3
+  /// tls-exporter (RFC 9266: 32 bytes exported with label "EXPORTER-Channel-Binding", no
+  /// context). Empty on plain HTTP. Computed once per connection after the handshake.
+  std::vector<std::uint8_t> channel_binding;
 
   /// Header value by lower-case name.
   std::optional<std::string> header(const std::string& lower_name) const {

@@ -9,6 +9,7 @@
 #include "common/bytes.h"
 #include "store/audit_records.h"
 #include "store/device_records.h"
+#include "store/enrollment_records.h"
 #include "store/tenancy_records.h"
 
 namespace fleetpki::store {

@@ -185,6 +185,67 @@ class Transaction {
     return fail(Errc::Unimplemented, "profile retirement is not supported by this store");
   }
   // ---- end profiles ----
+  // ---- enrollment: EST endpoints, pending enrollments, OTPs, renewal grants (issue #5) --------
+  /// AlreadyExists when the label is taken (labels are unique platform-wide). Returns the id.
+  virtual Result<std::int64_t> insert_enrollment_endpoint(const EnrollmentEndpointRecord& endpoint) {
+    (void)endpoint;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  /// The endpoint with this label (any tenant), read inside this transaction.
+  virtual Result<std::optional<EnrollmentEndpointRecord>> find_enrollment_endpoint(std::string_view label) {
+    (void)label;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  /// Writes definition_json, disabled and updated_at of the tenant's endpoint `endpoint.id` and
+  /// bumps row_version, only if row_version still equals endpoint.row_version: Aborted otherwise.
+  virtual Status update_enrollment_endpoint(const EnrollmentEndpointRecord& endpoint) {
+    (void)endpoint;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  /// AlreadyExists when request_key is taken. Returns the id.
+  virtual Result<std::int64_t> insert_enrollment_request(const EnrollmentRequestRecord& request) {
+    (void)request;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  virtual Result<std::optional<EnrollmentRequestRecord>> find_enrollment_request(std::int64_t tenant_id,
+                                                                                 std::int64_t id) {
+    (void)tenant_id, (void)id;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  /// Writes state, certificate_id, decided_by, reason and decided_at of the tenant's request
+  /// `request.id` and bumps row_version, only if it still equals request.row_version: Aborted
+  /// otherwise.
+  virtual Status update_enrollment_request(const EnrollmentRequestRecord& request) {
+    (void)request;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  virtual Result<std::int64_t> insert_enrollment_otp(const EnrollmentOtpRecord& otp) {
+    (void)otp;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  /// The device's OTPs that are unused and not expired at `now`, newest first (at most 16).
+  virtual Result<std::vector<EnrollmentOtpRecord>> find_usable_enrollment_otps(std::int64_t tenant_id,
+                                                                               std::string_view device_serial,
+                                                                               std::int64_t now) {
+    (void)tenant_id, (void)device_serial, (void)now;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  /// Marks the OTP used; Aborted when it was used already (two racing enrollments: one wins).
+  virtual Status mark_enrollment_otp_used(std::int64_t tenant_id, std::int64_t id, std::int64_t now) {
+    (void)tenant_id, (void)id, (void)now;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  virtual Result<std::int64_t> insert_renewal_grant(const RenewalGrantRecord& grant) {
+    (void)grant;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  /// Marks the device's oldest unused, unexpired grant used; false when there is none.
+  virtual Result<bool> consume_renewal_grant(std::int64_t tenant_id, std::string_view device_serial,
+                                             std::int64_t now) {
+    (void)tenant_id, (void)device_serial, (void)now;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  // ---- end enrollment ----
 };
 
 class Store {
@@ -331,6 +392,37 @@ class Store {
     return fail(Errc::Unimplemented, "profile listing is not supported by this store");
   }
   // ---- end profiles ----
+  // ---- enrollment: EST endpoints, pending enrollments (issue #5) ------------------------------
+  /// The endpoint with this label (any tenant; the caller checks the tenant), nullopt if none.
+  virtual Result<std::optional<EnrollmentEndpointRecord>> find_enrollment_endpoint(std::string_view label) {
+    (void)label;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  /// The tenant's endpoints with id > after, ascending.
+  virtual Result<Page<EnrollmentEndpointRecord>> list_enrollment_endpoints(std::int64_t tenant_id,
+                                                                           std::int64_t after, int limit) {
+    (void)tenant_id, (void)after, (void)limit;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  virtual Result<std::optional<EnrollmentRequestRecord>> find_enrollment_request(std::int64_t tenant_id,
+                                                                                 std::int64_t id) {
+    (void)tenant_id, (void)id;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  /// By request key (any tenant; the key hashes the endpoint id, so it is tenant-bound).
+  virtual Result<std::optional<EnrollmentRequestRecord>> find_enrollment_request_by_key(
+      std::string_view request_key) {
+    (void)request_key;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  /// The tenant's requests (optionally in one state) with id > after, ascending.
+  virtual Result<Page<EnrollmentRequestRecord>> list_enrollment_requests(std::int64_t tenant_id,
+                                                                         std::optional<std::string> state,
+                                                                         std::int64_t after, int limit) {
+    (void)tenant_id, (void)state, (void)after, (void)limit;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  // ---- end enrollment ----
 };
 
 }  // namespace fleetpki::store

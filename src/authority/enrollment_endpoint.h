@@ -1,0 +1,75 @@
+// The policy of an EST enrollment endpoint as data (issue #5): which profile it issues, whose
+// birth certificates (IDevIDs) it trusts, how devices authenticate, when enrollments need an
+// operator's approval and whether the CSR must be linked to the TLS session.
+//
+// JSON form (every field optional except where noted; unknown fields are refused):
+//   {"profile": "ldevid", "trusted_cas": ["manufacturing"], "trust_anchors_pem": "-----BEGIN…",
+//    "device_type": "meter", "auth": ["idevid", "ldevid", "otp"], "approval": "automatic",
+//    "unknown_devices": "reject", "linking": "optional", "server_keygen": false,
+//    "retry_after": 60}
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace fleetpki::authority {
+
+/// The label of the endpoint answering the label-less path `/.well-known/est/<operation>`.
+inline constexpr const char* kDefaultEnrollmentLabel = "default";
+
+enum class EstAuthMode {
+  Idevid,  // simpleenroll/serverkeygen with the factory birth certificate as TLS client certificate
+  Ldevid,  // simplereenroll with the current operational certificate as TLS client certificate
+  Otp,     // simpleenroll/serverkeygen with HTTP Basic: user = device serial, password = an OTP
+};
+enum class EstApproval {
+  Automatic,  // a registered device in the right state is issued at once
+  Manual,     // every enrollment waits for an operator (202 + Retry-After)
+};
+enum class EstUnknownDevices {
+  Reject,  // a serial the registry does not know: 403
+  Manual,  // held for an operator, who registers the device by approving
+};
+enum class EstLinking {
+  Off,       // challengePassword is not interpreted
+  Optional,  // when present it must equal the channel binding
+  Required,  // it must be present and equal the channel binding
+};
+
+struct EndpointSpec {
+  std::string profile = "ldevid";
+  /// Names of the tenant's CAs whose IDevIDs are trusted (their own chain up to the tenant's
+  /// root completes a device's chain).
+  std::vector<std::string> trusted_cas = {"manufacturing"};
+  /// Further trust anchors: certificates of manufacturing CAs outside the platform (a contract
+  /// manufacturer's PKI), PEM. Their IDevIDs' revocation is not known here: suspend the device.
+  std::string trust_anchors_pem;
+  /// When set, only devices of this type enroll here; devices registered by approving an unknown
+  /// device get this type (else the tenant's default type).
+  std::optional<std::string> device_type;
+  std::vector<EstAuthMode> auth = {EstAuthMode::Idevid, EstAuthMode::Ldevid};
+  EstApproval approval = EstApproval::Automatic;
+  EstUnknownDevices unknown_devices = EstUnknownDevices::Reject;
+  EstLinking linking = EstLinking::Optional;
+  bool server_keygen = false;
+  int retry_after_seconds = 60;  // 1..86400, sent with 202
+
+  /// Parses and validates the JSON form (names only: whether the profile, CAs and device type
+  /// exist in the tenant is checked by EnrollmentAdmin). InvalidArgument naming the bad field.
+  static Result<EndpointSpec> from_json(std::string_view json);
+  std::string to_json() const;
+  bool allows(EstAuthMode mode) const;
+};
+
+/// Labels: like profile names ([a-z0-9-], 1..63, starting with a letter or digit) and not one of
+/// the EST operation names (cacerts, simpleenroll, simplereenroll, csrattrs, serverkeygen, fullcmc).
+bool is_valid_enrollment_label(std::string_view label);
+
+std::string_view est_auth_mode_name(EstAuthMode mode);
+std::string_view est_linking_name(EstLinking linking);
+
+}  // namespace fleetpki::authority
