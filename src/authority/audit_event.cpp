@@ -13,7 +13,15 @@ store::AuditEvent make_audit_event(const Principal& who, std::optional<std::int6
   e.action = std::move(action);
   e.object = std::move(object);
   e.request_id = call.request_id;
-  e.details_json = details.dump();
+  if (call.audit_details.empty() || !details.is_object()) {
+    e.details_json = details.dump();
+  } else {
+    nlohmann::json merged = details;
+    for (const auto& [key, value] : call.audit_details) {
+      if (!merged.contains(key)) merged[key] = value;
+    }
+    e.details_json = merged.dump();
+  }
   e.at = now;
   return e;
 }

@@ -311,19 +311,33 @@ Result<std::string> Authority::create_token(const Principal& who, std::optional<
 
 Result<IssuedCertificate> Authority::issue(const Principal& who, const IssueRequest& request, const CallContext& call) {
   FLEETPKI_TRY(auto tenant, authorize(who, request.tenant, Permission::CertificateIssue));
-  auto profile = tenant->profiles.find(request.profile);
-  if (profile == tenant->profiles.end()) {
+  if (tenant->profiles.find(request.profile) == tenant->profiles.end()) {
     return fail(Errc::NotFound, "profile '" + request.profile + "' not found in tenant '" + request.tenant + "'");
   }
   FLEETPKI_TRY(auto csr, pki::Csr::from_pem(deps_.crypto, request.csr_pem));
-  if (!request.device) {
+  return issue_parsed(who, Permission::CertificateIssue, request.tenant, request.profile, csr, request.device,
+                      nullptr, call);
+}
+
+Result<IssuedCertificate> Authority::issue_parsed(const Principal& who, Permission permission,
+                                                  std::string_view tenant_name, std::string_view profile_name,
+                                                  const pki::Csr& csr, const std::optional<std::string>& device_serial,
+                                                  const pki::PublicKeyInfo* key_override, const CallContext& call) {
+  FLEETPKI_TRY(auto tenant, authorize(who, tenant_name, permission));
+  auto profile = tenant->profiles.find(profile_name);
+  if (profile == tenant->profiles.end()) {
+    return fail(Errc::NotFound, "profile '" + std::string(profile_name) + "' not found in tenant '" +
+                                    std::string(tenant_name) + "'");
+  }
+  const pki::PublicKeyInfo& subject_key = key_override ? *key_override : csr.public_key();
+  if (!device_serial) {
     FLEETPKI_TRY(auto subject, decide_subject(profile->second->profile, csr));
-    return sign_and_record(who, *tenant, *profile->second, csr.public_key(), subject, call);
+    return sign_and_record(who, *tenant, *profile->second, subject_key, subject, call);
   }
 
   // Issuance for a registered device: checked here to fail before signing, and again inside the
   // commit unit (link_certificate_to_device), where a concurrent suspension wins.
-  const std::string& serial = *request.device;
+  const std::string& serial = *device_serial;
   if (!is_valid_device_serial(serial)) return fail(Errc::NotFound, "device '" + serial.substr(0, 64) + "' not found");
   FLEETPKI_TRY(auto device, deps_.store.find_device(tenant->tenant.id, serial));
   if (!device) return fail(Errc::NotFound, "device '" + serial + "' not found");
@@ -338,7 +352,7 @@ Result<IssuedCertificate> Authority::issue(const Principal& who, const IssueRequ
   const DeviceContext context{serial, device->type};
   FLEETPKI_TRY(auto subject, decide_subject(profile->second->profile, csr, &context));
   for (int attempt = 0;; ++attempt) {
-    FLEETPKI_TRY(Prepared prepared, sign(who, *tenant, *profile->second, csr.public_key(), subject, call));
+    FLEETPKI_TRY(Prepared prepared, sign(who, *tenant, *profile->second, subject_key, subject, call));
     prepared.issued->record.device_serial = serial;
     nlohmann::json details = nlohmann::json::parse(prepared.event.details_json);
     details["device"] = serial;

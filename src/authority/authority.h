@@ -20,6 +20,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "authority/access.h"
 #include "authority/tenant_runtime.h"
@@ -28,6 +29,7 @@
 #include "keys/key_vault.h"
 #include "pki/crl.h"
 #include "pki/crypto_context.h"
+#include "pki/csr.h"
 #include "store/group_commit.h"
 #include "store/store.h"
 
@@ -56,6 +58,9 @@ struct AuthorityOptions {
 /// Per-call context for the audit trail.
 struct CallContext {
   std::string request_id;
+  /// Added to the details of every audit event of the call (e.g. the EST endpoint, the
+  /// authentication mode and the birth certificate of an enrollment). Never secrets.
+  std::vector<std::pair<std::string, std::string>> audit_details;
 };
 
 struct IssueRequest {
@@ -220,6 +225,18 @@ class Authority final {
   keys::KeyVault& vault() { return deps_.vault; }
   const pki::CryptoContext& crypto() const { return deps_.crypto; }
   const Clock& clock() const { return deps_.clock; }
+  /// issue() for the authority's services, with a parsed CSR: authorizes `permission` (EST:
+  /// DeviceEnroll for a device enrolling itself) instead of CertificateIssue; with `key_override`
+  /// the certificate is for that key instead of the CSR's (EST serverkeygen, where the CSR only
+  /// names the subject).
+  Result<IssuedCertificate> issue_parsed(const Principal& who, Permission permission, std::string_view tenant,
+                                         std::string_view profile, const pki::Csr& csr,
+                                         const std::optional<std::string>& device_serial,
+                                         const pki::PublicKeyInfo* key_override, const CallContext& call);
+  /// renew() (csr null) or rekey() for the authority's services: authorizes `permission`.
+  Result<IssuedCertificate> renew_or_rekey_as(const Principal& who, Permission permission, std::string_view tenant,
+                                              std::string_view serial_hex, const pki::Csr* csr,
+                                              const CallContext& call);
   /// Wakes the CRL and OCSP publishers after certificate status changes committed by a service.
   void notify_status_listeners();
 

@@ -494,7 +494,10 @@ Status link_certificate_to_device(store::Transaction& tx, const Principal& who, 
   const std::string from = device.state;
   if (cert.profile == kIdevidProfile && device.state == store::kDeviceRegistered) {
     device.state = store::kDeviceProvisioned;
-  } else if (cert.profile != kIdevidProfile && device.state == store::kDeviceProvisioned) {
+  } else if (cert.profile != kIdevidProfile &&
+             (device.state == store::kDeviceProvisioned || device.state == store::kDeviceRegistered)) {
+    // An operational certificate makes the device active, also when its birth certificate came
+    // from a manufacturer outside the platform (never "provisioned" here).
     device.state = store::kDeviceActive;
   }
   device.last_seen_at = now;

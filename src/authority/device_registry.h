@@ -111,7 +111,7 @@ Status add_default_device_type(store::Transaction& tx, std::int64_t tenant_id, s
 
 /// Links a certificate being committed to its device: the device must exist and be neither
 /// suspended nor decommissioned; issuing `idevid` moves registered -> provisioned, issuing another
-/// profile moves provisioned -> active; last_seen_at = now. Appends the device's audit event when
+/// profile moves registered or provisioned -> active; last_seen_at = now. Appends the device's audit event when
 /// its state changes. Database work only (it runs inside group commit units).
 Status link_certificate_to_device(store::Transaction& tx, const Principal& who, const store::CertificateRecord& cert,
                                   const CallContext& call, std::int64_t now);

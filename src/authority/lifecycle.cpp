@@ -202,7 +202,16 @@ Result<store::CertificateRecord> Authority::reactivate(const Principal& who, std
 Result<IssuedCertificate> Authority::renew_or_rekey(const Principal& who, std::string_view tenant_name,
                                                     std::string_view serial_hex,
                                                     std::optional<std::string_view> csr_pem, const CallContext& call) {
-  FLEETPKI_TRY(auto tenant, authorize(who, tenant_name, Permission::CertificateIssue));
+  if (!csr_pem) return renew_or_rekey_as(who, Permission::CertificateIssue, tenant_name, serial_hex, nullptr, call);
+  FLEETPKI_TRY(auto parsed, pki::Csr::from_pem(deps_.crypto, *csr_pem));
+  return renew_or_rekey_as(who, Permission::CertificateIssue, tenant_name, serial_hex, &parsed, call);
+}
+
+Result<IssuedCertificate> Authority::renew_or_rekey_as(const Principal& who, Permission permission,
+                                                       std::string_view tenant_name, std::string_view serial_hex,
+                                                       const pki::Csr* csr_in, const CallContext& call) {
+  const bool csr_pem = csr_in != nullptr;  // re-key (the name keeps the messages below readable)
+  FLEETPKI_TRY(auto tenant, authorize(who, tenant_name, permission));
   FLEETPKI_TRY(std::string serial, canonical_serial(serial_hex));
   const std::string_view action = csr_pem ? "certificate.rekey" : "certificate.renew";
   for (int attempt = 0;; ++attempt) {
@@ -226,17 +235,15 @@ Result<IssuedCertificate> Authority::renew_or_rekey(const Principal& who, std::s
     subject.subject_text = old.subject;
     subject.subject_alt_names = old_cert.subject_alt_names();
     pki::PublicKeyInfo key = old_cert.public_key();
-    std::optional<pki::Csr> csr;
-    if (csr_pem) {
-      FLEETPKI_TRY(auto parsed, pki::Csr::from_pem(deps_.crypto, *csr_pem));
+    if (csr_in) {
+      const pki::Csr& parsed = *csr_in;
       // The profile's refusals (CA:TRUE, extra EKUs, …) apply to a re-key CSR as to any other;
       // the identity itself comes from the old certificate, never from the CSR.
       FLEETPKI_RETURN_IF_ERROR(decide_subject(profile->second->profile, parsed));
       if (parsed.public_key().spki_der == old_cert.public_key().spki_der) {
         return fail(Errc::InvalidArgument, "the CSR carries the certificate's current key: use renew");
       }
-      csr = std::move(parsed);
-      key = csr->public_key();
+      key = parsed.public_key();
     }
 
     FLEETPKI_TRY(Prepared prepared, sign(who, *tenant, *profile->second, key, subject, call));
