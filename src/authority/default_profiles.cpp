@@ -15,6 +15,11 @@ SubjectAttributeRule device_serial(bool required) {
           .csr_fallback = true};
 }
 
+SubjectAttributeRule device_attribute(std::string attribute) {
+  return {.attribute = std::move(attribute), .source = SubjectSource::DeviceSerial, .value = {}, .required = false,
+          .csr_fallback = true};
+}
+
 Profile ocsp_signing() {
   Profile p;
   p.name = "ocsp-signing";
@@ -113,7 +118,10 @@ std::vector<Profile> default_profiles() {
   ldevid.key_usage = {"digitalSignature"};
   ldevid.ext_key_usage = {"clientAuth", "serverAuth"};
   ldevid.subject_key_id = false;
-  ldevid.subject = {from_csr("CN"), from_csr("O"), from_csr("OU"), device_serial(false)};
+  // The operational identity comes from the registry, not from the device's CSR (issue #5): with a
+  // device named, CN and serialNumber are its registered serial, so a relying party (the broker's
+  // per-device topics) can trust the CN. Without a device (factory batch) the CSR's values stay.
+  ldevid.subject = {device_attribute("CN"), from_csr("O"), from_csr("OU"), device_serial(false)};
   ldevid.san = {.dns = true, .ip = false, .uri = true, .email = false, .required = false, .cn_as_dns = false,
                 .hardware_module_type = std::nullopt};
   out.push_back(ldevid);
