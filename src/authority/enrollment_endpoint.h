@@ -9,6 +9,7 @@
 //    "retry_after": 60}
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -60,16 +61,36 @@ struct EndpointSpec {
 
   /// Parses and validates the JSON form (names only: whether the profile, CAs and device type
   /// exist in the tenant is checked by EnrollmentAdmin). InvalidArgument naming the bad field.
+  /// Rules beyond the syntax: `auth` is non-empty without duplicates; "idevid" needs a trusted CA
+  /// or trust anchor; trust_anchors_pem holds only CERTIFICATE blocks (at most
+  /// kMaxEndpointTrustAnchors, kMaxEndpointTrustAnchorsPem bytes), each a CA certificate
+  /// (basicConstraints cA TRUE), and is kept re-encoded (pki::pem_encode, in the given order).
   static Result<EndpointSpec> from_json(std::string_view json);
+  /// Compact JSON with sorted keys; trust_anchors_pem and device_type only when set. For every
+  /// spec s returned by from_json: from_json(s.to_json()) == s.
   std::string to_json() const;
   bool allows(EstAuthMode mode) const;
+
+  bool operator==(const EndpointSpec&) const = default;
 };
+
+/// Limits of EndpointSpec::from_json.
+inline constexpr std::size_t kMaxEndpointJson = 128 * 1024;
+inline constexpr std::size_t kMaxEndpointTrustAnchors = 16;
+inline constexpr std::size_t kMaxEndpointTrustAnchorsPem = 64 * 1024;
+inline constexpr std::size_t kMaxEndpointTrustedCas = 16;
 
 /// Labels: like profile names ([a-z0-9-], 1..63, starting with a letter or digit) and not one of
 /// the EST operation names (cacerts, simpleenroll, simplereenroll, csrattrs, serverkeygen, fullcmc).
 bool is_valid_enrollment_label(std::string_view label);
 
+/// "idevid", "ldevid", "otp".
 std::string_view est_auth_mode_name(EstAuthMode mode);
+/// "off", "optional", "required".
 std::string_view est_linking_name(EstLinking linking);
+/// "automatic", "manual".
+std::string_view est_approval_name(EstApproval approval);
+/// "reject", "manual".
+std::string_view est_unknown_devices_name(EstUnknownDevices policy);
 
 }  // namespace fleetpki::authority
