@@ -17,6 +17,7 @@
 #include "store/sqlite/sqlite_statement.h"
 #include "store/sqlite/sqlite_audit.h"
 #include "store/sqlite/sqlite_devices.h"
+#include "store/sqlite/sqlite_enrollment.h"
 #include "store/sqlite/sqlite_profiles.h"
 #include "store/sqlite/sqlite_tenancy.h"
 #include "store/sqlite/sqlite_transaction.h"
@@ -535,6 +536,34 @@ class SqliteStore final : public Store {
     return sqlite_profiles::list_page(*conn, tenant_id, after_id, limit, retired);
   }
   // ---- end profiles ----
+
+  // ---- enrollment: EST endpoints, held requests (one-line overrides calling sqlite_<slice>.h) ----------------------------------
+  Result<std::optional<EnrollmentEndpointRecord>> find_enrollment_endpoint(std::string_view label) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_enrollment::find_endpoint(*conn, label);
+  }
+  Result<Page<EnrollmentEndpointRecord>> list_enrollment_endpoints(std::int64_t tenant_id, std::int64_t after,
+                                                                   int limit) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_enrollment::list_endpoints(*conn, tenant_id, after, limit);
+  }
+  Result<std::optional<EnrollmentRequestRecord>> find_enrollment_request(std::int64_t tenant_id,
+                                                                         std::int64_t id) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_enrollment::find_request(*conn, tenant_id, id);
+  }
+  Result<std::optional<EnrollmentRequestRecord>> find_enrollment_request_by_key(
+      std::string_view request_key) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_enrollment::find_request_by_key(*conn, request_key);
+  }
+  Result<Page<EnrollmentRequestRecord>> list_enrollment_requests(std::int64_t tenant_id,
+                                                                 std::optional<std::string> state,
+                                                                 std::int64_t after, int limit) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_enrollment::list_requests(*conn, tenant_id, state, after, limit);
+  }
+  // ---- end enrollment ----
 
  private:
   static TenantRecord read_tenant(const Statement& s) {

@@ -75,6 +75,24 @@ class SqliteTransaction final : public Transaction {
   Result<int> retire_profile(std::int64_t tenant_id, std::string_view name, std::optional<int> version) override;
   // ---- end profiles ----
 
+  // ---- enrollment: EST endpoints, held requests, OTPs, renewal grants (defined in sqlite_<slice>.cpp) --------------
+  Result<std::int64_t> insert_enrollment_endpoint(const EnrollmentEndpointRecord& endpoint) override;
+  Result<std::optional<EnrollmentEndpointRecord>> find_enrollment_endpoint(std::string_view label) override;
+  Status update_enrollment_endpoint(const EnrollmentEndpointRecord& endpoint) override;
+  Result<std::int64_t> insert_enrollment_request(const EnrollmentRequestRecord& request) override;
+  Result<std::optional<EnrollmentRequestRecord>> find_enrollment_request(std::int64_t tenant_id,
+                                                                         std::int64_t id) override;
+  Status update_enrollment_request(const EnrollmentRequestRecord& request) override;
+  Result<std::int64_t> insert_enrollment_otp(const EnrollmentOtpRecord& otp) override;
+  Result<std::vector<EnrollmentOtpRecord>> find_usable_enrollment_otps(std::int64_t tenant_id,
+                                                                       std::string_view device_serial,
+                                                                       std::int64_t now) override;
+  Status mark_enrollment_otp_used(std::int64_t tenant_id, std::int64_t id, std::int64_t now) override;
+  Result<std::int64_t> insert_renewal_grant(const RenewalGrantRecord& grant) override;
+  Result<bool> consume_renewal_grant(std::int64_t tenant_id, std::string_view device_serial,
+                                     std::int64_t now) override;
+  // ---- end enrollment ----
+
  private:
   std::int64_t last_insert_id() const;
 
