@@ -135,6 +135,10 @@ Status Authority::create_tenant(const Principal& who, std::string_view name, con
       FLEETPKI_RETURN_IF_ERROR(tx.insert_profile(rec));
     }
     FLEETPKI_RETURN_IF_ERROR(add_default_device_type(tx, t.id, now));
+    // The tenant "default" answers the label-less EST path (/.well-known/est/<operation>).
+    if (tenant == "default") {
+      FLEETPKI_RETURN_IF_ERROR(add_default_enrollment_endpoint(tx, t.id, now));
+    }
     return tx.append_audit(make_audit_event(who, t.id, "tenant.create", tenant, call,
                                        {{"root_ca", root.subject_string()}}, now));
   });
