@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "authority/device_registry.h"
+#include "authority/est_enrollment.h"
 #include "authority/profile_catalog.h"
 #include "authority_fixture.h"
 #include "pki/pem.h"
@@ -86,6 +87,19 @@ class EnrollmentAdminTest : public AuthorityTest {
     });
     EXPECT_TRUE(written) << written.error().message;
     return rec;
+  }
+
+  static Bytes csr_der(const std::vector<std::pair<std::string, std::string>>& subject) {
+    auto der = pki::pem_decode(testing::make_csr_pem({.subject = subject}), {"CERTIFICATE REQUEST"});
+    EXPECT_TRUE(der);
+    return der ? *der : Bytes{};
+  }
+
+  static EstClient tls13_client() {
+    EstClient client;
+    client.tls_version = 0x0304;
+    client.channel_binding = Bytes(32, 0x5a);
+    return client;
   }
 
   EndpointSpec manual_unknown_spec() {
@@ -493,6 +507,77 @@ TEST_F(EnrollmentAdminTest, RequestsAreListedByStateAndGuardedByRole) {
   auto missing = admin().get_request(admin_, "default", 99999);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, Errc::NotFound);
+}
+
+// ---- with the EST service: what an operator does reaches the device ------------------------------
+
+TEST_F(EnrollmentAdminTest, OtpEnrollmentHeldForApprovalReachesTheDevicesIdenticalRetry) {
+  register_device("dev-10");
+  EndpointSpec spec = default_enrollment_endpoint_spec();
+  spec.approval = EstApproval::Manual;
+  ASSERT_TRUE(admin().update_endpoint(admin_, "default", "default", spec, {}));  // invalidates the EST cache
+  auto otp = admin().create_otp(operator_, "default", "dev-10", hours(1), {});
+  ASSERT_TRUE(otp) << otp.error().message;
+  EstClient client = tls13_client();
+  client.basic_user = "dev-10";
+  client.basic_password = otp->otp;
+  const Bytes csr = csr_der({{"CN", "dev-10"}});
+
+  auto first = authority_->est().simpleenroll("", client, csr, {"e1"});
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(first->pending);
+  EXPECT_EQ(first->retry_after_seconds, 60);
+  auto pending = admin().list_requests(operator_, "default", std::string("pending"), 0, 10);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->items.size(), 1u);
+  EXPECT_EQ(pending->items[0].auth_mode, "otp");
+  EXPECT_EQ(pending->items[0].device_serial, "dev-10");
+
+  auto approved = admin().approve_request(operator_, "default", pending->items[0].id, {});
+  ASSERT_TRUE(approved) << approved.error().message;
+  auto retry = authority_->est().simpleenroll("", client, csr, {"e2"});
+  ASSERT_TRUE(retry) << retry.error().message;
+  EXPECT_FALSE(retry->pending);
+  EXPECT_EQ(retry->serial_hex, *approved->certificate_serial);
+}
+
+TEST_F(EnrollmentAdminTest, ApprovalRegistersAnUnknownIdevidDeviceWhoseRetryGetsTheCertificate) {
+  ASSERT_TRUE(admin().create_endpoint(admin_, "default", "open", manual_unknown_spec(), {}));
+  // A birth certificate from the tenant's manufacturing CA for a device nobody registered.
+  auto idevid = authority_->issue(platform_admin_,
+                                  {"default", "idevid",
+                                   testing::make_csr_pem({.subject = {{"CN", "widget"}, {"serialNumber", "new-11"}}})},
+                                  {});
+  ASSERT_TRUE(idevid) << idevid.error().message;
+  EstClient client = tls13_client();
+  client.certificate_chain = {idevid->record.der};
+  const Bytes csr = csr_der({{"CN", "new-11"}});
+  auto first = authority_->est().simpleenroll("open", client, csr, {});
+  ASSERT_TRUE(first) << first.error().message;
+  ASSERT_TRUE(first->pending);
+  auto pending = admin().list_requests(operator_, "default", std::string("pending"), 0, 10);
+  ASSERT_TRUE(pending);
+  ASSERT_EQ(pending->items.size(), 1u);
+  EXPECT_FALSE(authority_->devices().get(admin_, "default", "new-11"));
+
+  auto approved = admin().approve_request(operator_, "default", pending->items[0].id, {});
+  ASSERT_TRUE(approved) << approved.error().message;
+  auto device = authority_->devices().get(admin_, "default", "new-11");
+  ASSERT_TRUE(device) << device.error().message;
+  EXPECT_EQ(device->device.state, store::kDeviceActive);
+  auto retry = authority_->est().simpleenroll("open", client, csr, {});
+  ASSERT_TRUE(retry) << retry.error().message;
+  EXPECT_EQ(retry->serial_hex, *approved->certificate_serial);
+}
+
+TEST_F(EnrollmentAdminTest, DisablingAnEndpointTakesEffectOnTheEstPathAtOnce) {
+  ASSERT_TRUE(authority_->est().cacerts(""));  // cached now
+  ASSERT_TRUE(admin().set_endpoint_disabled(admin_, "default", "default", true, {}));
+  auto off = authority_->est().cacerts("");
+  ASSERT_FALSE(off);
+  EXPECT_EQ(off.error().code, Errc::NotFound);
+  ASSERT_TRUE(admin().set_endpoint_disabled(admin_, "default", "default", false, {}));
+  EXPECT_TRUE(authority_->est().cacerts(""));
 }
 
 // ---- one-time passwords and renewal grants -----------------------------------------------------------
