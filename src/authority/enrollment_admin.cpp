@@ -160,12 +160,7 @@ Status check_against_tenant(Authority& authority, const TenantRuntime& tenant, c
 }
 
 /// The spec as from_json would have produced it: programmatic specs obey the JSON rules too.
-Result<EndpointSpec> canonical(const EndpointSpec& spec) {
-  if (spec.retry_after_seconds < 1 || spec.retry_after_seconds > 86400) {
-    return fail(Errc::InvalidArgument, "enrollment endpoint field 'retry_after' must be an integer number of seconds 1..86400");
-  }
-  return EndpointSpec::from_json(spec.to_json());
-}
+Result<EndpointSpec> canonical(const EndpointSpec& spec) { return EndpointSpec::from_json(spec.to_json()); }
 
 }  // namespace
 
@@ -224,7 +219,8 @@ Result<EndpointView> EnrollmentAdmin::update_endpoint(const Principal& who, std:
       nlohmann::json details = {{"definition", audit_definition(spec)}};
       if (before) details["previous"] = audit_definition(*before);
       FLEETPKI_RETURN_IF_ERROR(
-          tx.append_audit(make_audit_event(who, tenant_id, "enrollment_endpoint.update", rec.label, call, details, now)));
+          tx.append_audit(make_audit_event(who, tenant_id, "enrollment_endpoint.update", rec.label, call, details,
+                                           now)));
       result = std::move(rec);
       return ok();
     });
@@ -282,7 +278,8 @@ Result<store::Page<EndpointView>> EnrollmentAdmin::list_endpoints(const Principa
                                                                   std::int64_t after, int limit) {
   FLEETPKI_TRY(auto tenant, authority_.authorize(who, tenant_name, Permission::EnrollmentRead));
   FLEETPKI_RETURN_IF_ERROR(check_limit(limit));
-  FLEETPKI_TRY(auto page, authority_.store().list_enrollment_endpoints(tenant->tenant.id, std::max<std::int64_t>(after, 0), limit));
+  FLEETPKI_TRY(auto page, authority_.store().list_enrollment_endpoints(tenant->tenant.id,
+                                                                       std::max<std::int64_t>(after, 0), limit));
   store::Page<EndpointView> out;
   out.next_after = page.next_after;
   out.items.reserve(page.items.size());
@@ -351,8 +348,8 @@ Result<store::EnrollmentRequestRecord> EnrollmentAdmin::approve_request(const Pr
   bool registered = false;
   if (!device) {
     if (spec.unknown_devices != EstUnknownDevices::Manual) {
-      return fail(Errc::FailedPrecondition, "device '" + serial + "' is not registered and endpoint '" +
-                                                endpoint.label + "' does not register unknown devices: register it first");
+      return fail(Errc::FailedPrecondition, "device '" + serial + "' is not registered and endpoint '" + endpoint.label +
+                                                "' does not register unknown devices: register it first");
     }
     auto added = authority_.devices().register_device(who, tenant_name, serial, spec.device_type, issue_call);
     if (!added && added.error().code != Errc::AlreadyExists) {
@@ -400,7 +397,10 @@ Result<store::EnrollmentRequestRecord> EnrollmentAdmin::approve_request(const Pr
     // receive this certificate, so it must not stay valid.
     auto revoked = authority_.revoke(who, tenant_name, certificate, pki::CrlReason::Superseded, std::nullopt, call);
     Error error = std::move(written).error();
-    if (!revoked) error.detail += " (revoking the unrecorded certificate " + certificate + " failed: " + revoked.error().message + ")";
+    if (!revoked) {
+      error.detail += " (revoking the unrecorded certificate " + certificate + " failed: " +
+                      revoked.error().message + ")";
+    }
     return fail(std::move(error));
   }
   return result;
