@@ -387,6 +387,13 @@ struct EstEnrollment::Impl {
       if (record->status != store::kStatusValid) {
         return fail(Errc::PermissionDenied, "the birth certificate is " + record->status);
       }
+      // An endpoint trusting a CA above its own issuing CA (e.g. the root) would otherwise take
+      // its operational certificates for birth certificates, and let a device enroll afresh at
+      // any time instead of re-enrolling under the renewal window and identity rules.
+      if (record->profile == rt.spec.profile) {
+        return fail(Errc::PermissionDenied, "an operational certificate re-enrolls (simplereenroll); it is no "
+                                            "birth certificate");
+      }
     }
     DeviceAuth auth;
     auth.mode = EstAuthMode::Idevid;
@@ -534,6 +541,9 @@ struct EstEnrollment::Impl {
     }
     FLEETPKI_TRY(auto cert, store().find_certificate(rt.tenant_id(), *request.certificate_serial));
     if (!cert) return fail(Errc::Internal, "the certificate of enrollment request " + std::to_string(request.id) + " is missing");
+    if (cert->status != store::kStatusValid) {
+      return fail(Errc::PermissionDenied, "the certificate issued for this enrollment is " + cert->status);
+    }
     if (auth.otp_id) {
       FLEETPKI_RETURN_IF_ERROR(spend_otp(rt, *auth.otp_id, /*already_ok=*/true));
     }

@@ -127,12 +127,15 @@ Result<std::shared_ptr<const IdevidVerifier>> IdevidVerifier::create(const pki::
   for (const auto& ca : trust.tenant_cas) {
     auto cert = parse_x509(ctx, ca->certificate->der());
     if (!cert) return fail(Errc::InvalidArgument, "CA '" + ca->record.name + "' has an unreadable certificate");
+    // Compute the cached extension data and hash now, not under the first concurrent requests.
+    ::X509_check_purpose(cert->get(), -1, 0);
     state->intermediates.push_back(std::move(*cert));
     state->tenant_cas.push_back(ca);
   }
   for (const Bytes& der : trust.intermediates) {
     auto cert = parse_x509(ctx, der);
     if (!cert) return fail(Errc::InvalidArgument, "an intermediate certificate of the endpoint is unreadable");
+    ::X509_check_purpose(cert->get(), -1, 0);
     state->intermediates.push_back(std::move(*cert));
   }
   return std::shared_ptr<const IdevidVerifier>(new IdevidVerifier(std::move(state)));

@@ -426,6 +426,12 @@ TEST_F(EstTest, ChainWithoutIntermediateIsCompletedFromTheTenantCas) {
   auto key = make_key("P-256");
   auto r = est().simpleenroll("via-root", tls_client({idevid.der}), make_csr(key.get(), {{"CN", "SN-110"}}), {});
   ASSERT_TRUE(r) << r.error().message;
+  // The root also anchors the LDevID just issued: it is still no birth certificate (a device
+  // would otherwise skip the re-enroll rules).
+  auto ldevid_as_idevid =
+      est().simpleenroll("via-root", tls_client({r->certificate_der}), make_csr(key.get(), {{"CN", "SN-110"}}), {});
+  ASSERT_FALSE(ldevid_as_idevid);
+  EXPECT_EQ(ldevid_as_idevid.error().code, Errc::PermissionDenied);
 
   // An outside manufacturer's chain: the device must send its intermediate (the server has none).
   OutsideCa root("CM Root");
@@ -758,6 +764,9 @@ TEST_F(EstTest, HeldRequestIsPendingUntilApprovedThenTheIdenticalRetryReturnsThe
   ASSERT_TRUE(once_more);
   EXPECT_EQ(once_more->serial_hex, serial);  // the same certificate, not a new one
   EXPECT_EQ(stored_certificates(), before + 1);
+  // Revoked meanwhile: the retry gets no revoked certificate.
+  ASSERT_TRUE(authority_->revoke(platform_admin_, "default", serial, pki::CrlReason::Superseded, std::nullopt, {}));
+  EXPECT_EQ(code_of(est().simpleenroll("manual", tls_client({idevid.der}), csr, {})), Errc::PermissionDenied);
 
   // Another CSR is another request; rejected, its retries are refused with the reason.
   auto key2 = make_key("P-256");
