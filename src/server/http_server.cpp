@@ -24,6 +24,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -337,6 +338,38 @@ std::vector<std::vector<std::uint8_t>> client_chain_der(SSL* ssl) {
   return out;
 }
 
+/// RFC 7030 §3.5 channel binding of a completed handshake (see Request::channel_binding).
+/// TLS 1.3: tls-exporter (RFC 9266 §2). TLS 1.2: tls-unique (RFC 5929 §3.1), the first Finished
+/// message of the handshake: the client's in a full handshake (on this side the peer's), the
+/// server's own in an abbreviated (resumed) one. Without the extended master secret (RFC 7627)
+/// tls-unique is not unique to the connection (triple handshake, RFC 7627 §1), so none is offered
+/// and linking fails closed. Empty when nothing can be computed.
+std::vector<std::uint8_t> channel_binding_of(SSL* ssl) {
+  std::vector<std::uint8_t> out;
+  const int version = ::SSL_version(ssl);
+  if (version == TLS1_3_VERSION) {
+    static constexpr char kLabel[] = "EXPORTER-Channel-Binding";
+    out.resize(32);
+    if (::SSL_export_keying_material(ssl, out.data(), out.size(), kLabel, sizeof kLabel - 1,
+                                     nullptr, 0, 0) != 1) {
+      log::warn(pki::ossl::last_error("SSL_export_keying_material (tls-exporter)").detail);
+      out.clear();
+    }
+    return out;
+  }
+  if (version != TLS1_2_VERSION || ::SSL_get_extms_support(ssl) != 1) {
+    return out;
+  }
+  std::array<std::uint8_t, EVP_MAX_MD_SIZE> finished{};
+  const std::size_t n = ::SSL_session_reused(ssl) == 1
+                            ? ::SSL_get_finished(ssl, finished.data(), finished.size())
+                            : ::SSL_get_peer_finished(ssl, finished.data(), finished.size());
+  if (n > 0 && n <= finished.size()) {
+    out.assign(finished.begin(), finished.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  return out;
+}
+
 std::string remote_address_of(const tcp::socket& socket) {
   beast::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
@@ -389,6 +422,8 @@ class Session final : public SessionBase {
         co_return;
       }
       client_chain_ = client_chain_der(stream_.native_handle());
+      tls_version_ = ::SSL_version(stream_.native_handle());
+      channel_binding_ = channel_binding_of(stream_.native_handle());
     }
     beast::flat_buffer buffer;
     bool first = true;
@@ -475,6 +510,8 @@ class Session final : public SessionBase {
     request.remote_address = remote_address_;
     request.tls = kTls;
     request.client_cert_chain_der = client_chain_;
+    request.tls_version = tls_version_;
+    request.channel_binding = channel_binding_;
     const bool head = beast_request.method() == http::verb::head;
     const unsigned version = beast_request.version();
     const bool keep_alive = beast_request.keep_alive() && !stop_requested_;
@@ -579,6 +616,8 @@ class Session final : public SessionBase {
   const std::string remote_address_;
   Stream stream_;
   std::vector<std::vector<std::uint8_t>> client_chain_;  // from the handshake; same for every request
+  int tls_version_ = 0;                               // from the handshake (no renegotiation)
+  std::vector<std::uint8_t> channel_binding_;         // from the handshake (no renegotiation)
   State state_ = State::Handshake;
   bool stop_requested_ = false;
 };
