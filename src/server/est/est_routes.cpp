@@ -5,11 +5,9 @@
 #include <string_view>
 #include <utility>
 
-#include "authority/default_profiles.h"
 #include "authority/enrollment_endpoint.h"
 #include "authority/est_enrollment.h"
 #include "common/log.h"
-#include "pki/pem.h"
 #include "pki/pkcs7_certs_only.h"
 #include "server/est/est_codec.h"
 #include "server/est/est_multipart.h"
@@ -79,21 +77,7 @@ Result<authority::EstClient> est_client(const Request& request) {
 
 /// RFC 7030 §4.1: the CA certificates, base64 certs-only PKCS#7. Anonymous (the bootstrap step).
 Response cacerts(authority::Authority& authority, const Request& request) {
-  const std::string_view label = label_of(request);
-  auto p7 = authority.est().cacerts(label);
-  if (!p7 && p7.error().code == Errc::Unimplemented && label.empty()) {
-    // TODO(#5): drop once authority/est_enrollment.cpp lands: the contract's label-less cacerts
-    // (issuing CA chain of tenant "default") keeps answering meanwhile.
-    auto chain = authority.ca_chain_pem("default", authority::kIssuingCa);
-    if (!chain) {
-      return refuse(chain.error(), request, "cacerts");
-    }
-    auto certs = pki::pem_decode_all(*chain, "CERTIFICATE");
-    if (!certs) {
-      return refuse(certs.error(), request, "cacerts");
-    }
-    return est_base64(kCertsOnly, pki::encode_certs_only(*certs));
-  }
+  auto p7 = authority.est().cacerts(label_of(request));
   if (!p7) {
     return refuse(p7.error(), request, "cacerts");
   }
