@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   add_device_commands(app, run);
   add_profile_commands(app, run);
   add_audit_commands(app, run);
+  add_enrollment_commands(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

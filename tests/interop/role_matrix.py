@@ -11,6 +11,7 @@ Every GET is also answered 200 to every credential that may read it.
 Usage: role_matrix.py HTTPS_HOST:PORT DATA_DIR PLATFORM_TOKEN OPENAPI_JSON
 Prints "ok"/"FAIL" lines and "N passed, M failed" last; exits 1 when anything failed.
 """
+import base64
 import hashlib
 import json
 import os
@@ -30,10 +31,11 @@ TENANT, OTHER = "default", "rm-other"
 ROLE_ALLOWS = {
     "admin": {"CertificateIssue", "CertificateRead", "CertificateRevoke", "TokenCreate", "TokenRead", "TokenRevoke",
               "AuditRead", "TenantRead", "CaRead", "CaManage", "ProfileRead", "ProfileManage", "DeviceRead",
-              "DeviceManage"},
+              "DeviceManage", "EnrollmentRead", "EnrollmentManage", "EnrollmentApprove"},
     "operator": {"CertificateIssue", "CertificateRead", "CertificateRevoke", "TenantRead", "CaRead", "ProfileRead",
-                 "DeviceRead", "DeviceManage"},
-    "auditor": {"CertificateRead", "TokenRead", "AuditRead", "TenantRead", "CaRead", "ProfileRead", "DeviceRead"},
+                 "DeviceRead", "DeviceManage", "EnrollmentRead", "EnrollmentApprove"},
+    "auditor": {"CertificateRead", "TokenRead", "AuditRead", "TenantRead", "CaRead", "ProfileRead", "DeviceRead",
+                "EnrollmentRead"},
     "enrollment": set(),
 }
 
@@ -92,6 +94,19 @@ RULES = {
     ("POST", "/api/v1/tenants/{tenant}/operator-certificates"): "TokenCreate",
     ("GET", "/api/v1/tenants/{tenant}/operator-certificates"): "TokenRead",
     ("POST", "/api/v1/tenants/{tenant}/operator-certificates/{fingerprint}/revoke"): "TokenRevoke",
+    # EST enrollment administration (issue #5).
+    ("GET", "/api/v1/tenants/{tenant}/enrollment-endpoints"): "EnrollmentRead",
+    ("POST", "/api/v1/tenants/{tenant}/enrollment-endpoints"): "EnrollmentManage",
+    ("GET", "/api/v1/tenants/{tenant}/enrollment-endpoints/{label}"): "EnrollmentRead",
+    ("PUT", "/api/v1/tenants/{tenant}/enrollment-endpoints/{label}"): "EnrollmentManage",
+    ("POST", "/api/v1/tenants/{tenant}/enrollment-endpoints/{label}/disable"): "EnrollmentManage",
+    ("POST", "/api/v1/tenants/{tenant}/enrollment-endpoints/{label}/enable"): "EnrollmentManage",
+    ("GET", "/api/v1/tenants/{tenant}/enrollment-requests"): "EnrollmentRead",
+    ("GET", "/api/v1/tenants/{tenant}/enrollment-requests/{id}"): "EnrollmentRead",
+    ("POST", "/api/v1/tenants/{tenant}/enrollment-requests/{id}/approve"): "EnrollmentApprove",
+    ("POST", "/api/v1/tenants/{tenant}/enrollment-requests/{id}/reject"): "EnrollmentApprove",
+    ("POST", "/api/v1/tenants/{tenant}/devices/{serial}/enrollment-otp"): "EnrollmentApprove",
+    ("POST", "/api/v1/tenants/{tenant}/devices/{serial}/renewal-grant"): "EnrollmentApprove",
 }
 
 passed = failed = 0
@@ -130,12 +145,26 @@ def must(method, path, token, body=None, want=(200, 201, 202)):
     return json.loads(raw) if raw.startswith(b"{") else raw
 
 
-def csr(cn):
+def csr(cn, subj=None, der=False):
     with tempfile.TemporaryDirectory() as d:
         subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                        "-keyout", d + "/k", "-subj", "/CN=" + cn, "-out", d + "/c"], check=True,
-                       capture_output=True)
-        return open(d + "/c").read()
+                        "-keyout", d + "/k", "-subj", subj or "/CN=" + cn, "-out", d + "/c"]
+                       + (["-outform", "DER"] if der else []), check=True, capture_output=True)
+        return open(d + "/c", "rb" if der else "r").read()
+
+
+def est_held_enrollment(label, serial, otp):
+    """A simpleenroll over HTTP Basic (RFC 7030 §3.2.3) that the endpoint holds for approval (202)."""
+    body = base64.b64encode(csr(serial, "/CN=%s/serialNumber=%s" % (serial, serial), der=True))
+    basic = base64.b64encode(("%s:%s" % (serial, otp)).encode()).decode()
+    req = urllib.request.Request("https://%s/.well-known/est/%s/simpleenroll" % (HTTPS, label), data=body,
+                                 method="POST", headers={"Content-Type": "application/pkcs10",
+                                                         "Authorization": "Basic " + basic})
+    try:
+        with urllib.request.urlopen(req, context=CTX, timeout=30) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
 
 
 # Rows that background services change on their own (CRL publishing, OCSP responder, audit
@@ -174,6 +203,16 @@ bulk = must("POST", "/api/v1/tenants/%s/bulk-revocations" % TENANT, PLATFORM,
 operator_cert = must("POST", "/api/v1/tenants/%s/operator-certificates" % TENANT, PLATFORM,
                      {"certificate": issued["certificate"], "role": "auditor"})
 issuing_pem = must("GET", "/api/v1/tenants/%s/cas/issuing" % TENANT, PLATFORM)["certificate"]
+# An enrollment endpoint holding every enrollment for approval, and one held enrollment on it.
+must("POST", "/api/v1/tenants/%s/enrollment-endpoints" % TENANT, PLATFORM,
+     {"label": "rm-ep", "auth": ["otp"], "trusted_cas": [], "approval": "manual"})
+otp = must("POST", "/api/v1/tenants/%s/devices/rm-dev-1/enrollment-otp" % TENANT, PLATFORM, {})["otp"]
+est_status, est_body = est_held_enrollment("rm-ep", "rm-dev-1", otp)
+if est_status != 202:
+    sys.exit("set-up failed: EST simpleenroll = %d %s" % (est_status, est_body[:300]))
+held = must("GET", "/api/v1/tenants/%s/enrollment-requests?state=pending" % TENANT, PLATFORM)["items"]
+if len(held) != 1:
+    sys.exit("set-up failed: %d held enrollments" % len(held))
 
 params = {"tenant": TENANT, "id": str(bulk["id"]), "name": "tls-client", "version": "1", "ca": "issuing",
           "fingerprint": operator_cert["fingerprint"]}
@@ -187,6 +226,9 @@ def fill(method, path):
         p = p.replace("{name}", "default")
     if "/tokens/{id}" in p:
         p = p.replace("{id}", victim_token["id"])
+    if "/enrollment-requests/{id}" in p:
+        p = p.replace("{id}", str(held[0]["id"]))
+    p = p.replace("{label}", "rm-ep")
     p = p.replace("{serial}", serial)
     for k, v in params.items():
         p = p.replace("{%s}" % k, v)
@@ -209,6 +251,13 @@ BODIES = {
     ("POST", "/api/v1/tenants/{tenant}/tokens"): {"role": "auditor"},
     ("POST", "/api/v1/tenants/{tenant}/operator-certificates"): {"certificate": issued["certificate"],
                                                                "role": "operator"},
+    ("POST", "/api/v1/tenants/{tenant}/enrollment-endpoints"): {"label": "rm-ep-2", "auth": ["otp"],
+                                                              "trusted_cas": []},
+    ("PUT", "/api/v1/tenants/{tenant}/enrollment-endpoints/{label}"): {"auth": ["otp"], "trusted_cas": [],
+                                                                     "approval": "automatic"},
+    ("POST", "/api/v1/tenants/{tenant}/enrollment-requests/{id}/reject"): {"reason": "matrix"},
+    ("POST", "/api/v1/tenants/{tenant}/devices/{serial}/enrollment-otp"): {"expires_in": 3600},
+    ("POST", "/api/v1/tenants/{tenant}/devices/{serial}/renewal-grant"): {"expires_in": 3600},
 }
 
 # ---- every documented route is classified --------------------------------------------------

@@ -22,5 +22,8 @@ void add_tenant_commands(CLI::App& app, std::function<int()>& run);  // `fleetpk
 void add_device_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki devices …`
 void add_profile_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki profiles …`
 void add_audit_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki audit verify|export|checkpoint`
+void add_enrollment_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki est-endpoint …`, `fleetpki enrollments …`
+/// `fleetpki devices otp|grant-renewal` (EST enrollment credentials), added to `devices`.
+void add_device_enrollment_commands(CLI::App& devices, std::function<int()>& run);
 
 }  // namespace fleetpki::cli

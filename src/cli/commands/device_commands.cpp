@@ -1,6 +1,7 @@
 // `fleetpki devices …` on the data folder (no server needed):
 //   fleetpki devices import --data DIR [--tenant T] --file F.csv [--type TYPE]
 //   fleetpki devices list   --data DIR [--tenant T] [--state S] [--type TYPE] [--json]
+//   fleetpki devices otp|grant-renewal …  (EST enrollment credentials: enrollment_commands.cpp)
 // import prints "accepted N", then one line per rejected row ("line L: SERIAL: REASON"); it exits 0
 // when the file was processed, even with rejected rows, and 1 when nothing could be processed.
 #include <filesystem>
@@ -115,6 +116,8 @@ void add_device_commands(CLI::App& app, std::function<int()>& run) {
   list->add_option("--type", lopt->type, "Only this device type");
   list->add_flag("--json", lopt->json, "One JSON object per line");
   list->callback([&run, lopt] { run = [lopt] { return list_devices(*lopt); }; });
+
+  add_device_enrollment_commands(*devices, run);  // otp, grant-renewal (enrollment_commands.cpp)
 }
 
 }  // namespace fleetpki::cli

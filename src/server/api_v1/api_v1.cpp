@@ -13,6 +13,7 @@ void register_routes(Router& https, Router& http, authority::Authority& authorit
   register_device_routes(https, authority);
   register_profile_routes(https, authority);
   register_audit_routes(https, authority);
+  register_enrollment_routes(https, authority);
   // Every POST of the REST API honours Idempotency-Key (creating ones matter most; on the others
   // a replay is harmless and saves a client from telling "done" from "lost answer" apart).
   https.decorate([](const RouteInfo& route) { return route.method == "POST" && route.pattern.rfind("/api/v1/", 0) == 0; },

@@ -13,5 +13,6 @@ void register_tenant_routes(Router& https, authority::Authority& authority);  //
 void register_device_routes(Router& https, authority::Authority& authority);  // device types and devices
 void register_profile_routes(Router& https, authority::Authority& authority);  // certificate profiles
 void register_audit_routes(Router& https, authority::Authority& authority);  // the audit log
+void register_enrollment_routes(Router& https, authority::Authority& authority);  // EST endpoints, held enrollments, OTPs
 
 }  // namespace fleetpki::server::api_v1
