@@ -145,23 +145,34 @@ Result<VerifiedDeviceCertificate> IdevidVerifier::verify(const std::vector<Bytes
   if (chain.empty()) return fail(Errc::Unauthenticated, "no client certificate");
   if (chain.size() > kMaxChain) return fail(Errc::Unauthenticated, "the client certificate chain is too long");
   if (state_->anchors == 0) return fail(Errc::Unauthenticated, "this endpoint trusts no birth certificate issuer");
+  std::vector<ossl::Ptr<X509>> parsed;
+  std::vector<X509*> sent;
+  for (const Bytes& der : chain) {
+    FLEETPKI_TRY(auto cert, parse_x509(*state_->ctx, der));
+    if (!parsed.empty()) sent.push_back(cert.get());
+    parsed.push_back(std::move(cert));
+  }
+  FLEETPKI_TRY(auto verified, verify(parsed.front().get(), sent, at));
+  verified.der.assign(chain.front().begin(), chain.front().end());  // as sent, byte for byte
+  return verified;
+}
+
+Result<VerifiedDeviceCertificate> IdevidVerifier::verify(X509* leaf, const std::vector<X509*>& sent,
+                                                         TimePoint at) const {
+  if (leaf == nullptr) return fail(Errc::Unauthenticated, "no client certificate");
+  if (sent.size() + 1 > kMaxChain) return fail(Errc::Unauthenticated, "the client certificate chain is too long");
+  if (state_->anchors == 0) return fail(Errc::Unauthenticated, "this endpoint trusts no birth certificate issuer");
   const pki::CryptoContext& ctx = *state_->ctx;
-  FLEETPKI_TRY(auto leaf, parse_x509(ctx, chain.front()));
 
   // The client's certificates and the tenant's CA certificates, borrowed for this call.
-  std::vector<ossl::Ptr<X509>> sent;
-  std::unique_ptr<STACK_OF(X509), BorrowedStackDeleter> untrusted(sk_X509_new_reserve(
-      nullptr, static_cast<int>(chain.size() + state_->intermediates.size())));
+  std::unique_ptr<STACK_OF(X509), BorrowedStackDeleter> untrusted(
+      sk_X509_new_reserve(nullptr, static_cast<int>(sent.size() + state_->intermediates.size() + 1)));
   if (!untrusted) return fail(ossl::last_error("sk_X509_new_reserve"));
-  for (std::size_t i = 1; i < chain.size(); ++i) {
-    FLEETPKI_TRY(auto cert, parse_x509(ctx, chain[i]));
-    sk_X509_push(untrusted.get(), cert.get());
-    sent.push_back(std::move(cert));
-  }
+  for (X509* cert : sent) sk_X509_push(untrusted.get(), cert);
   for (const auto& cert : state_->intermediates) sk_X509_push(untrusted.get(), cert.get());
 
   ossl::Ptr<X509_STORE_CTX> vctx(::X509_STORE_CTX_new_ex(ctx.libctx(), ctx.propq()));
-  if (!vctx || ::X509_STORE_CTX_init(vctx.get(), state_->store.get(), leaf.get(), untrusted.get()) != 1) {
+  if (!vctx || ::X509_STORE_CTX_init(vctx.get(), state_->store.get(), leaf, untrusted.get()) != 1) {
     return fail(ossl::last_error("X509_STORE_CTX_init"));
   }
   X509_VERIFY_PARAM* param = ::X509_STORE_CTX_get0_param(vctx.get());
@@ -177,19 +188,23 @@ Result<VerifiedDeviceCertificate> IdevidVerifier::verify(const std::vector<Bytes
     return fail(Errc::Unauthenticated,
                 std::string("the client certificate does not verify: ") + ::X509_verify_cert_error_string(err));
   }
-  if ((::X509_get_extension_flags(leaf.get()) & EXFLAG_CA) != 0) {
+  if ((::X509_get_extension_flags(leaf) & EXFLAG_CA) != 0) {
     return fail(Errc::Unauthenticated, "the client certificate is a CA certificate");
   }
 
   VerifiedDeviceCertificate out;
-  out.der.assign(chain.front().begin(), chain.front().end());
-  const ASN1_INTEGER* serial = ::X509_get0_serialNumber(leaf.get());
+  unsigned char* der = nullptr;
+  const int der_len = ::i2d_X509(leaf, &der);  // the decoded encoding, kept by OpenSSL: a copy
+  if (der_len <= 0) return fail(ossl::last_error("i2d_X509"));
+  out.der.assign(der, der + der_len);
+  ::OPENSSL_free(der);
+  const ASN1_INTEGER* serial = ::X509_get0_serialNumber(leaf);
   if (::ASN1_STRING_type(serial) == V_ASN1_INTEGER) {
     const ByteView magnitude(::ASN1_STRING_get0_data(serial), static_cast<std::size_t>(::ASN1_STRING_length(serial)));
     out.serial_hex = pki::serial_to_hex(pki::der::unsigned_integer_content(magnitude));
   }
-  out.device_serial = subject_serial_number(leaf.get());
-  if (!out.device_serial) out.device_serial = hardware_module_serial(leaf.get());
+  out.device_serial = subject_serial_number(leaf);
+  if (!out.device_serial) out.device_serial = hardware_module_serial(leaf);
 
   STACK_OF(X509)* path = ::X509_STORE_CTX_get0_chain(vctx.get());
   if (path != nullptr && sk_X509_num(path) >= 2) {
