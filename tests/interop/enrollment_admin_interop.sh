@@ -189,6 +189,13 @@ code=$(req "$TOKEN" POST "$BASE/devices/nope/enrollment-otp" "$W/pn" '{}')
 t "OTP for an unknown device = 404" is_problem "$code" 404 "$W/pn"
 code=$(req "$OTHER" POST "$BASE/devices/meter-1/enrollment-otp" "$W/po" '{}')
 t "OTP by another tenant's admin = 404" is_problem "$code" 404 "$W/po"
+req "$TOKEN" POST "$BASE/devices" "$W/dev" '{"serial":"meter-4","type":"default"}' >/dev/null
+code=$(req "$TOKEN" POST "$BASE/devices/meter-4/decommission" "$W/dc")
+t "set-up: meter-4 decommissioned" test "$code" = 200
+code=$(req "$TOKEN" POST "$BASE/devices/meter-4/enrollment-otp" "$W/pd" '{}')
+t "OTP for a decommissioned device = 409" is_problem "$code" 409 "$W/pd"
+code=$(req "$TOKEN" POST "$BASE/devices/meter-4/renewal-grant" "$W/gd" '{}')
+t "renewal grant for a decommissioned device = 409" is_problem "$code" 409 "$W/gd"
 code=$(req "$TOKEN" POST "$BASE/devices/meter-1/renewal-grant" "$W/g1")
 t "renewal grant = 201, valid 7 days by default" bash -c "status_is $code 201 && jq_ok '$W/g1' '
   d[\"device_serial\"] == \"meter-1\" and
