@@ -42,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     FLEETPKI_CHECK((*basic)->user.find(':') == std::string::npos, "the user never holds ':'");
   } else if (!basic) {
-    FLEETPKI_CHECK(basic.error().code == Errc::InvalidArgument, "header errors are InvalidArgument");
+    FLEETPKI_CHECK(basic.error().code == Errc::InvalidArgument,
+                   "header errors are InvalidArgument");
   }
 
   const std::optional<std::string> header{std::string(input)};

@@ -1,10 +1,10 @@
 // EST wire encodings: RFC 8951 base64 bodies, media types, HTTP Basic credentials.
 #include "server/est/est_codec.h"
 
+#include <openssl/crypto.h>
+
 #include <array>
 #include <cstdint>
-
-#include <openssl/crypto.h>
 
 #include "pki/pkcs7_certs_only.h"
 
@@ -12,11 +12,17 @@ namespace fleetpki::server::est {
 namespace {
 
 /// RFC 8951 §3.2: "CR, LF, space and tab" may appear anywhere in a base64 body.
-bool is_body_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_body_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 /// RFC 9110 §5.6.3 optional whitespace.
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
+bool is_ows(char c) {
+  return c == ' ' || c == '\t';
+}
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {
@@ -118,7 +124,8 @@ Result<Bytes> decode_base64_body(std::string_view body) {
     ++first;
   }
   if (first == body.size()) {
-    return fail(Errc::InvalidArgument, "empty body: EST wants the base64 of a DER PKCS#10 (RFC 8951)");
+    return fail(Errc::InvalidArgument,
+                "empty body: EST wants the base64 of a DER PKCS#10 (RFC 8951)");
   }
   if (body.find("-----BEGIN", first) != std::string_view::npos ||
       body.find("-----END", first) != std::string_view::npos) {
@@ -137,12 +144,15 @@ Result<Bytes> decode_base64_body(std::string_view body) {
                 "spaces and tabs are allowed)");
   }
   if (der->empty()) {
-    return fail(Errc::InvalidArgument, "empty body: EST wants the base64 of a DER PKCS#10 (RFC 8951)");
+    return fail(Errc::InvalidArgument,
+                "empty body: EST wants the base64 of a DER PKCS#10 (RFC 8951)");
   }
   return std::move(*der);
 }
 
-std::string encode_base64_body(ByteView der) { return pki::base64_lines(der); }
+std::string encode_base64_body(ByteView der) {
+  return pki::base64_lines(der);
+}
 
 bool is_media_type(const std::optional<std::string>& content_type, std::string_view type) {
   if (!content_type) {

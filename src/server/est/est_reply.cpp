@@ -11,20 +11,32 @@ namespace fleetpki::server::est {
 
 int est_status(Errc code) {
   switch (code) {
-    case Errc::InvalidArgument: return 400;
-    case Errc::Unauthenticated: return 401;
-    case Errc::PermissionDenied: return 403;
+    case Errc::InvalidArgument:
+      return 400;
+    case Errc::Unauthenticated:
+      return 401;
+    case Errc::PermissionDenied:
+      return 403;
     // RFC 7030 §4.2.3 leaves refusals of an authenticated client to the server: the device, the
     // certificate or the renewal window is in the wrong state, so 403 rather than REST's 409.
-    case Errc::FailedPrecondition: return 403;
-    case Errc::NotFound: return 404;
-    case Errc::AlreadyExists: return 409;
-    case Errc::Aborted: return 409;
-    case Errc::ResourceExhausted: return 413;
-    case Errc::Unimplemented: return 501;
-    case Errc::Unavailable: return 503;
-    case Errc::DataLoss: return 500;
-    case Errc::Internal: return 500;
+    case Errc::FailedPrecondition:
+      return 403;
+    case Errc::NotFound:
+      return 404;
+    case Errc::AlreadyExists:
+      return 409;
+    case Errc::Aborted:
+      return 409;
+    case Errc::ResourceExhausted:
+      return 413;
+    case Errc::Unimplemented:
+      return 501;
+    case Errc::Unavailable:
+      return 503;
+    case Errc::DataLoss:
+      return 500;
+    case Errc::Internal:
+      return 500;
   }
   return 500;
 }

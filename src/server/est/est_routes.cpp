@@ -119,10 +119,11 @@ Response enroll(authority::Authority& authority, Operation operation, const char
   const authority::CallContext call{request.request_id, {}};
   const std::string_view label = label_of(request);
   auto& service = authority.est();
-  Result<authority::EstResult> result =
-      operation == Operation::SimpleEnroll     ? service.simpleenroll(label, *client, *csr_der, call)
-      : operation == Operation::SimpleReenroll ? service.simplereenroll(label, *client, *csr_der, call)
-                                               : service.serverkeygen(label, *client, *csr_der, call);
+  Result<authority::EstResult> result = operation == Operation::SimpleEnroll
+                                            ? service.simpleenroll(label, *client, *csr_der, call)
+                                        : operation == Operation::SimpleReenroll
+                                            ? service.simplereenroll(label, *client, *csr_der, call)
+                                            : service.serverkeygen(label, *client, *csr_der, call);
   if (!result) {
     return refuse(result.error(), request, name);
   }
@@ -130,8 +131,9 @@ Response enroll(authority::Authority& authority, Operation operation, const char
     return est_pending(result->retry_after_seconds);
   }
   if (result->certificate_der.empty()) {
-    return refuse(make_error(Errc::Internal, "internal error", "EST service returned no certificate"),
-                  request, name);
+    return refuse(
+        make_error(Errc::Internal, "internal error", "EST service returned no certificate"),
+        request, name);
   }
   // RFC 7030 §4.2.3: the certs-only response holds only the issued certificate.
   const Bytes p7 = pki::encode_certs_only({result->certificate_der});
@@ -139,8 +141,9 @@ Response enroll(authority::Authority& authority, Operation operation, const char
     return est_base64(kCertsOnly, p7);
   }
   if (result->private_key_pkcs8.empty()) {
-    return refuse(make_error(Errc::Internal, "internal error", "EST service returned no private key"),
-                  request, name);
+    return refuse(
+        make_error(Errc::Internal, "internal error", "EST service returned no private key"),
+        request, name);
   }
   auto multipart = encode_serverkeygen_response(result->private_key_pkcs8, p7);
   result->private_key_pkcs8.wipe();
@@ -160,11 +163,14 @@ Response handle(authority::Authority& authority, const OperationRoute& route, Re
     return refuse(make_error(Errc::NotFound, "unknown EST label"), request, route.name);
   }
   switch (route.operation) {
-    case Operation::CaCerts: return cacerts(authority, request);
-    case Operation::CsrAttrs: return csrattrs(authority, request);
+    case Operation::CaCerts:
+      return cacerts(authority, request);
+    case Operation::CsrAttrs:
+      return csrattrs(authority, request);
     case Operation::SimpleEnroll:
     case Operation::SimpleReenroll:
-    case Operation::ServerKeygen: return enroll(authority, route.operation, route.name, request);
+    case Operation::ServerKeygen:
+      return enroll(authority, route.operation, route.name, request);
   }
   return refuse(make_error(Errc::Internal, "internal error"), request, route.name);
 }

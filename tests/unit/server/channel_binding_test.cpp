@@ -2,16 +2,14 @@
 // tls-unique (RFC 5929) on TLS 1.2 and tls-exporter (RFC 9266) on TLS 1.3 on its side of the
 // connection, and the handler of a real HttpServer on 127.0.0.1:0 must have seen the same bytes.
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
-
-#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <array>
 #include <memory>
@@ -38,23 +36,24 @@ struct SessionFree {
 using SessionPtr = std::unique_ptr<SSL_SESSION, SessionFree>;
 
 struct Options {
-  int version = TLS1_3_VERSION;     // pinned: min = max
-  SSL_SESSION* resume = nullptr;    // offer this session
+  int version = TLS1_3_VERSION;   // pinned: min = max
+  SSL_SESSION* resume = nullptr;  // offer this session
   bool extended_master_secret = true;
 };
 
 /// What one connection saw on both sides.
 struct Observed {
   bool reused = false;
-  Bytes client_binding;   // computed by the client
+  Bytes client_binding;  // computed by the client
   int server_version = -1;
-  Bytes server_binding;   // what the handler saw (hex in the body)
+  Bytes server_binding;  // what the handler saw (hex in the body)
   std::vector<std::string> bodies;
   SessionPtr session;
 };
 
 /// One TLS connection to 127.0.0.1:port sending `requests` GET /binding on it (keep-alive).
-std::optional<Observed> connect_and_ask(std::uint16_t port, const Options& options, int requests = 1) {
+std::optional<Observed> connect_and_ask(std::uint16_t port, const Options& options,
+                                        int requests = 1) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return std::nullopt;
   struct FdClose {
@@ -68,7 +67,8 @@ std::optional<Observed> connect_and_ask(std::uint16_t port, const Options& optio
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return std::nullopt;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+    return std::nullopt;
 
   std::unique_ptr<SSL_CTX, SslCtxFree> ctx(::SSL_CTX_new(::TLS_client_method()));
   if (!ctx) return std::nullopt;
@@ -82,7 +82,8 @@ std::optional<Observed> connect_and_ask(std::uint16_t port, const Options& optio
   }
   std::unique_ptr<SSL, SslFree> ssl(::SSL_new(ctx.get()));
   if (!ssl || ::SSL_set_fd(ssl.get(), fd) != 1) return std::nullopt;
-  if (options.resume != nullptr && ::SSL_set_session(ssl.get(), options.resume) != 1) return std::nullopt;
+  if (options.resume != nullptr && ::SSL_set_session(ssl.get(), options.resume) != 1)
+    return std::nullopt;
   if (::SSL_connect(ssl.get()) != 1) {
     ::ERR_clear_error();
     return std::nullopt;
@@ -101,15 +102,17 @@ std::optional<Observed> connect_and_ask(std::uint16_t port, const Options& optio
     // RFC 5929 §3.1: the first Finished of the handshake: ours in a full handshake, the server's
     // in an abbreviated one.
     std::array<std::uint8_t, EVP_MAX_MD_SIZE> finished{};
-    const std::size_t n = out.reused ? ::SSL_get_peer_finished(ssl.get(), finished.data(), finished.size())
-                                     : ::SSL_get_finished(ssl.get(), finished.data(), finished.size());
+    const std::size_t n = out.reused
+                              ? ::SSL_get_peer_finished(ssl.get(), finished.data(), finished.size())
+                              : ::SSL_get_finished(ssl.get(), finished.data(), finished.size());
     out.client_binding.assign(finished.begin(), finished.begin() + static_cast<std::ptrdiff_t>(n));
   }
 
   std::string buffer;
   for (int i = 0; i < requests; ++i) {
     const std::string request = "GET /binding HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    if (::SSL_write(ssl.get(), request.data(), static_cast<int>(request.size())) <= 0) return std::nullopt;
+    if (::SSL_write(ssl.get(), request.data(), static_cast<int>(request.size())) <= 0)
+      return std::nullopt;
     std::size_t header_end;
     std::size_t length = 0;
     while (true) {
@@ -185,7 +188,8 @@ TEST_F(ChannelBindingTest, Tls12FullHandshakeIsTlsUniqueTheClientFinished) {
 TEST_F(ChannelBindingTest, Tls12ResumedHandshakeIsTlsUniqueTheServerFinished) {
   auto first = connect_and_ask(tls_port_, {.version = TLS1_2_VERSION});
   ASSERT_TRUE(first && first->session);
-  auto resumed = connect_and_ask(tls_port_, {.version = TLS1_2_VERSION, .resume = first->session.get()});
+  auto resumed =
+      connect_and_ask(tls_port_, {.version = TLS1_2_VERSION, .resume = first->session.get()});
   ASSERT_TRUE(resumed);
   ASSERT_TRUE(resumed->reused) << "the server did not resume the TLS 1.2 session";
   EXPECT_EQ(resumed->server_version, 0x0303);
@@ -205,7 +209,8 @@ TEST_F(ChannelBindingTest, Tls13IsTlsExporter) {
 TEST_F(ChannelBindingTest, Tls13ResumedIsTlsExporterOfTheNewConnection) {
   auto first = connect_and_ask(tls_port_, {.version = TLS1_3_VERSION});
   ASSERT_TRUE(first && first->session);
-  auto resumed = connect_and_ask(tls_port_, {.version = TLS1_3_VERSION, .resume = first->session.get()});
+  auto resumed =
+      connect_and_ask(tls_port_, {.version = TLS1_3_VERSION, .resume = first->session.get()});
   ASSERT_TRUE(resumed);
   EXPECT_TRUE(resumed->reused);
   EXPECT_EQ(to_hex(resumed->server_binding), to_hex(resumed->client_binding));
@@ -224,7 +229,8 @@ TEST_F(ChannelBindingTest, EachConnectionHasItsOwnAndKeepsItForEveryRequest) {
 
 TEST_F(ChannelBindingTest, Tls12WithoutExtendedMasterSecretHasNoBinding) {
   // RFC 7627 §1 (triple handshake): without EMS, tls-unique may repeat across connections.
-  auto seen = connect_and_ask(tls_port_, {.version = TLS1_2_VERSION, .extended_master_secret = false});
+  auto seen =
+      connect_and_ask(tls_port_, {.version = TLS1_2_VERSION, .extended_master_secret = false});
   ASSERT_TRUE(seen);
   EXPECT_EQ(seen->server_version, 0x0303);
   EXPECT_TRUE(seen->server_binding.empty());
@@ -242,11 +248,13 @@ TEST_F(ChannelBindingTest, PlainHttpHasNone) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
   const std::string request = "GET /binding HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
   std::string reply;
   std::array<char, 4096> chunk{};
   ssize_t n;
-  while ((n = ::recv(fd, chunk.data(), chunk.size(), 0)) > 0) reply.append(chunk.data(), static_cast<std::size_t>(n));
+  while ((n = ::recv(fd, chunk.data(), chunk.size(), 0)) > 0)
+    reply.append(chunk.data(), static_cast<std::size_t>(n));
   ::close(fd);
   const auto body_at = reply.find("\r\n\r\n");
   ASSERT_NE(body_at, std::string::npos);

@@ -76,7 +76,8 @@ TEST(EstMultipart, BoundaryIsRandomAndNeverInBase64) {
   // RFC 2046 §5.1.1: "--boundary" appears only as the three delimiters.
   const std::string delimiter = "--" + boundary_of(a->content_type);
   std::size_t count = 0;
-  for (auto at = a->body.find(delimiter); at != std::string::npos; at = a->body.find(delimiter, at + 1)) {
+  for (auto at = a->body.find(delimiter); at != std::string::npos;
+       at = a->body.find(delimiter, at + 1)) {
     ++count;
   }
   EXPECT_EQ(count, 3u);

@@ -2,6 +2,7 @@
 #include "server/est/est_reply.h"
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 namespace fleetpki::server::est {
@@ -20,10 +21,12 @@ TEST(EstReply, StatusOfEveryErrc) {
     int want;
   };
   const Case cases[] = {
-      {Errc::InvalidArgument, 400},  {Errc::Unauthenticated, 401},  {Errc::PermissionDenied, 403},
-      {Errc::FailedPrecondition, 403}, {Errc::NotFound, 404},       {Errc::AlreadyExists, 409},
-      {Errc::Aborted, 409},          {Errc::ResourceExhausted, 413}, {Errc::Unimplemented, 501},
-      {Errc::Unavailable, 503},      {Errc::DataLoss, 500},         {Errc::Internal, 500},
+      {Errc::InvalidArgument, 400},  {Errc::Unauthenticated, 401},
+      {Errc::PermissionDenied, 403}, {Errc::FailedPrecondition, 403},
+      {Errc::NotFound, 404},         {Errc::AlreadyExists, 409},
+      {Errc::Aborted, 409},          {Errc::ResourceExhausted, 413},
+      {Errc::Unimplemented, 501},    {Errc::Unavailable, 503},
+      {Errc::DataLoss, 500},         {Errc::Internal, 500},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(est_status(c.code), c.want) << errc_name(c.code);

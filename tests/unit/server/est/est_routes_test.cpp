@@ -21,7 +21,8 @@ class EstRoutesTest : public ::testing::Test {
     auto store = store::open_sqlite_store(dir_.path() / "t.db", {.durable = false});
     ASSERT_TRUE(store);
     store_ = std::move(*store);
-    auto vault = keys::SoftwareKeyVault::open(crypto_, dir_.path() / "keys", SecureBytes(Bytes(32, 3)));
+    auto vault =
+        keys::SoftwareKeyVault::open(crypto_, dir_.path() / "keys", SecureBytes(Bytes(32, 3)));
     ASSERT_TRUE(vault);
     vault_ = std::move(*vault);
     auto authority = authority::Authority::create({*store_, *vault_, crypto_, clock_}, {});
@@ -102,8 +103,10 @@ TEST_F(EstRoutesTest, BodiesThatCannotBeReadAre400BeforeTheServiceIsAsked) {
   const Case cases[] = {
       {"no Content-Type", {}, "MAA=", "application/pkcs10"},
       {"wrong Content-Type", {{"content-type", "application/json"}}, "MAA=", "application/pkcs10"},
-      {"PEM body", {{"content-type", "application/pkcs10"}},
-       "-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n", "PEM"},
+      {"PEM body",
+       {{"content-type", "application/pkcs10"}},
+       "-----BEGIN CERTIFICATE REQUEST-----\nMAA=\n-----END CERTIFICATE REQUEST-----\n",
+       "PEM"},
       {"not base64", {{"content-type", "application/pkcs10"}}, "MA*A", "base64"},
       {"empty", {{"content-type", "application/pkcs10"}}, "", "empty"},
   };
@@ -121,16 +124,17 @@ TEST_F(EstRoutesTest, BodiesThatCannotBeReadAre400BeforeTheServiceIsAsked) {
 
 TEST_F(EstRoutesTest, ContentTypeParametersAndCaseAreTolerated) {
   // The service answers (whatever it says), the transport does not refuse the body.
-  const Response r = call("POST", "/.well-known/est/simpleenroll", "MA\r\nA=",
-                          {{"content-type", "Application/PKCS10; charset=x"},
-                           {"content-transfer-encoding", "7bit"}});
+  const Response r = call(
+      "POST", "/.well-known/est/simpleenroll", "MA\r\nA=",
+      {{"content-type", "Application/PKCS10; charset=x"}, {"content-transfer-encoding", "7bit"}});
   EXPECT_EQ(r.body.find("Content-Type"), std::string::npos) << r.body;
   EXPECT_EQ(r.body.find("base64"), std::string::npos) << r.body;
 }
 
 TEST_F(EstRoutesTest, MalformedBasicCredentialsAre401WithAChallenge) {
-  const Response r = call("POST", "/.well-known/est/simpleenroll", "MAA=",
-                          {{"content-type", "application/pkcs10"}, {"authorization", "Basic !!"}});
+  const Response r =
+      call("POST", "/.well-known/est/simpleenroll",
+           "MAA=", {{"content-type", "application/pkcs10"}, {"authorization", "Basic !!"}});
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(header(r, "WWW-Authenticate"), "Basic realm=\"fleetpki EST\"");
 }
@@ -146,8 +150,8 @@ TEST_F(EstRoutesTest, ServerKeygenOnlyOverTls) {
 }
 
 TEST_F(EstRoutesTest, ProblemJsonWhenAsked) {
-  const Response r = call("POST", "/.well-known/est/simpleenroll", "MAA=",
-                          {{"accept", "application/problem+json"}});
+  const Response r = call("POST", "/.well-known/est/simpleenroll",
+                          "MAA=", {{"accept", "application/problem+json"}});
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.content_type, "application/problem+json");
 }
