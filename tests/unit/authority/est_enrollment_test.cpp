@@ -12,8 +12,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "authority/default_profiles.h"
 #include "authority/device_registry.h"
@@ -877,6 +879,60 @@ TEST_F(EstTest, OtpIsNotSpentByACsrThatIssuanceRefuses) {
                                        make_csr(key.get(), {{"CN", "SN-215"}, {"serialNumber", "SN-1"}}), {})),
             Errc::InvalidArgument);
   EXPECT_TRUE(est().simpleenroll("otp", basic_client("SN-215", "pw"), make_csr(key.get(), {{"CN", "SN-215"}}), {}));
+}
+
+TEST_F(EstTest, RacingEnrollmentsWithOneOtpGetOneCertificate) {
+  EndpointSpec spec = factory_spec();
+  spec.auth = {EstAuthMode::Otp};
+  spec.trusted_cas = {};
+  create_endpoint("otp", spec);
+  register_device("SN-220");
+  add_otp("SN-220", "once", 3600);
+  const std::size_t before = stored_certificates();
+  constexpr int kRacers = 6;
+  std::vector<Bytes> csrs;
+  for (int i = 0; i < kRacers; ++i) {
+    auto key = make_key("P-256");
+    csrs.push_back(make_csr(key.get(), {{"CN", "SN-220"}}));
+  }
+  std::atomic<int> issued{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRacers; ++i) {
+    threads.emplace_back([&, i] {
+      auto r = est().simpleenroll("otp", basic_client("SN-220", "once"), csrs[static_cast<std::size_t>(i)], {});
+      (r ? issued : refused).fetch_add(1);
+      if (!r) {
+        EXPECT_EQ(r.error().code, Errc::Unauthenticated) << r.error().message;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(issued.load(), 1);
+  EXPECT_EQ(refused.load(), kRacers - 1);
+  EXPECT_EQ(stored_certificates(), before + 1);
+}
+
+TEST_F(EstTest, RacingIdenticalHeldRequestsAreOneRequest) {
+  EndpointSpec spec = factory_spec();
+  spec.approval = EstApproval::Manual;
+  create_endpoint("manual", spec);
+  register_device("SN-225");
+  auto idevid_key = make_key("P-256");
+  const auto idevid = issue_idevid("SN-225", idevid_key.get());
+  auto key = make_key("P-256");
+  const Bytes csr = make_csr(key.get(), {{"CN", "SN-225"}});
+  std::vector<std::thread> threads;
+  std::atomic<int> pending{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      auto r = est().simpleenroll("manual", tls_client({idevid.der}), csr, {});
+      EXPECT_TRUE(r) << (r ? "" : r.error().message);
+      if (r && r->pending) pending.fetch_add(1);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(pending.load(), 4);
+  EXPECT_EQ(requests().size(), 1u);
 }
 
 // ---- re-enroll ----------------------------------------------------------------------------------
