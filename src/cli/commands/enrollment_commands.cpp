@@ -119,7 +119,9 @@ int endpoint_action(const Options& opt, std::string_view action) {
           continue;
         }
         std::string auth;
-        for (auto mode : view.spec.auth) auth += (auth.empty() ? "" : ",") + std::string(authority::est_auth_mode_name(mode));
+        for (auto mode : view.spec.auth) {
+          auth += (auth.empty() ? "" : ",") + std::string(authority::est_auth_mode_name(mode));
+        }
         std::cout << view.record.label << "  " << (view.record.disabled ? "disabled" : "enabled") << "  profile="
                   << view.spec.profile << "  auth=" << auth << "  approval="
                   << authority::est_approval_name(view.spec.approval) << "\n";
@@ -254,7 +256,8 @@ void add_enrollment_commands(CLI::App& app, std::function<int()>& run) {
     cmd.add_flag("--json", opt->json, "One JSON object per line (with the CSR as PEM)");
   }
   {
-    auto [cmd, opt] = add_leaf(*enrollments, run, "approve", "Issue a held enrollment's certificate", enrollment_action);
+    auto [cmd, opt] =
+        add_leaf(*enrollments, run, "approve", "Issue a held enrollment's certificate", enrollment_action);
     cmd.add_option("--id", opt->id, "Request id")->required()->check(CLI::PositiveNumber);
   }
   {

@@ -250,8 +250,10 @@ void register_enrollment_routes(Router& https, authority::Authority& authority) 
   https.add("POST", endpoints, [&authority](Request& r) { return create_endpoint(authority, r); });
   https.add("GET", endpoints + "/{label}", [&authority](Request& r) { return get_endpoint(authority, r); });
   https.add("PUT", endpoints + "/{label}", [&authority](Request& r) { return update_endpoint(authority, r); });
-  https.add("POST", endpoints + "/{label}/disable", [&authority](Request& r) { return set_disabled(authority, r, true); });
-  https.add("POST", endpoints + "/{label}/enable", [&authority](Request& r) { return set_disabled(authority, r, false); });
+  for (bool disabled : {true, false}) {
+    https.add("POST", endpoints + "/{label}/" + (disabled ? "disable" : "enable"),
+              [&authority, disabled](Request& r) { return set_disabled(authority, r, disabled); });
+  }
 
   const std::string requests = "/api/v1/tenants/{tenant}/enrollment-requests";
   https.add("GET", requests, [&authority](Request& r) { return list_requests(authority, r); });
