@@ -212,7 +212,7 @@ class Transaction {
     (void)tenant_id, (void)id;
     return fail(Errc::Unimplemented, "enrollment is not supported by this store");
   }
-  /// Writes state, certificate_id, decided_by, reason and decided_at of the tenant's request
+  /// Writes state, certificate_serial, decided_by, reason and decided_at of the tenant's request
   /// `request.id` and bumps row_version, only if it still equals request.row_version: Aborted
   /// otherwise.
   virtual Status update_enrollment_request(const EnrollmentRequestRecord& request) {
