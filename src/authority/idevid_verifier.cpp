@@ -59,6 +59,8 @@ std::optional<std::string> subject_serial_number(X509* cert) {
   const X509_NAME* subject = ::X509_get_subject_name(cert);
   const int index = ::X509_NAME_get_index_by_NID(subject, NID_serialNumber, -1);
   if (index < 0) return std::nullopt;
+  // Two serial numbers name no one device.
+  if (::X509_NAME_get_index_by_NID(subject, NID_serialNumber, index) >= 0) return std::string();
   return utf8_of(::X509_NAME_ENTRY_get_data(::X509_NAME_get_entry(subject, index)));
 }
 

@@ -408,6 +408,11 @@ TEST_F(EstTest, IdevidFromTheHardwareModuleNameWhenTheSubjectHasNoSerialNumber) 
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(certificate(r->serial_hex).device_serial.value_or(""), "WX-000123");
 
+  // Two serialNumber attributes name no one device (even with a hardwareModuleName).
+  const Bytes ambiguous =
+      maker.issue(device_key.get(), {{"CN", "widget"}, {"serialNumber", "WX-000123"}, {"serialNumber", "WX-1"}}, san);
+  EXPECT_EQ(code_of(est().simpleenroll("contract", tls_client({ambiguous}), make_csr(key.get(), {{"CN", "WX-000123"}}), {})),
+            Errc::Unauthenticated);
   // Neither serialNumber nor hardwareModuleName: no identity.
   const Bytes anonymous = maker.issue(device_key.get(), {{"CN", "widget"}});
   EXPECT_EQ(code_of(est().simpleenroll("contract", tls_client({anonymous}), make_csr(key.get(), {{"CN", "WX-000123"}}), {})),
