@@ -1145,6 +1145,28 @@ TEST_F(EstTest, ServerkeygenMakesTheProfileKeyType) {
   auto cert = pki::Certificate::from_der(crypto_, r->certificate_der);
   ASSERT_TRUE(cert);
   EXPECT_EQ(cert->public_key().type, pki::KeyType::EcP384);
+
+  Profile ed = *builtin_template("ldevid");
+  ed.name = "ldevid-ed25519";
+  ed.key_types = {"ed25519"};
+  ASSERT_TRUE(authority_->profiles().create(platform_admin_, "default", ed.to_json(), {}));
+  spec.profile = "ldevid-ed25519";
+  spec.linking = EstLinking::Off;
+  create_endpoint("keygen-ed25519", spec);
+  auto ed_result = est().serverkeygen("keygen-ed25519", tls_client({idevid.der}),
+                                      make_csr(throwaway.get(), {{"CN", "SN-410"}}), {});
+  ASSERT_TRUE(ed_result) << ed_result.error().message;
+  const unsigned char* p = ed_result->private_key_pkcs8.data();
+  Ptr<EVP_PKEY> key(::d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(ed_result->private_key_pkcs8.size())));
+  ASSERT_TRUE(key);
+  EXPECT_EQ(::EVP_PKEY_is_a(key.get(), "ED25519"), 1);
+  auto ed_cert = pki::Certificate::from_der(crypto_, ed_result->certificate_der);
+  ASSERT_TRUE(ed_cert);
+  EXPECT_EQ(ed_cert->public_key().spki_der, spki_of(key.get()));
+  // csrattrs names the key type (Ed25519 signs with its own OID: no separate signature OID).
+  auto attrs = est().csrattrs("keygen-ed25519");
+  ASSERT_TRUE(attrs);
+  EXPECT_EQ(*attrs, (Bytes{0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70}));
 }
 
 // ---- cacerts, csrattrs, labels ------------------------------------------------------------------
