@@ -9,13 +9,12 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <array>
 #include <initializer_list>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <shared_mutex>
 
 #include "authority/audit_event.h"
@@ -55,13 +54,19 @@ constexpr const char* kSha256WithRsaOid = "1.2.840.113549.1.1.11";
 // The subject attribute names a profile may use (profile.cpp) and their X.520 OIDs.
 std::optional<std::string> attribute_oid(std::string_view name) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kNames{{
-      {"CN", "2.5.4.3"}, {"serialNumber", "2.5.4.5"}, {"C", "2.5.4.6"}, {"L", "2.5.4.7"},
-      {"ST", "2.5.4.8"}, {"O", "2.5.4.10"}, {"OU", "2.5.4.11"},
+      {"CN", "2.5.4.3"},
+      {"serialNumber", "2.5.4.5"},
+      {"C", "2.5.4.6"},
+      {"L", "2.5.4.7"},
+      {"ST", "2.5.4.8"},
+      {"O", "2.5.4.10"},
+      {"OU", "2.5.4.11"},
   }};
   for (const auto& [short_name, oid] : kNames) {
     if (short_name == name) return std::string(oid);
   }
-  if (!name.empty() && name.front() >= '0' && name.front() <= '2') return std::string(name);  // dotted
+  if (!name.empty() && name.front() >= '0' && name.front() <= '2')
+    return std::string(name);  // dotted
   return std::nullopt;
 }
 
@@ -70,7 +75,8 @@ Bytes sha256(const pki::CryptoContext& ctx, std::initializer_list<ByteView> part
   Bytes out(EVP_MAX_MD_SIZE);
   unsigned int len = 0;
   bool good = md && ::EVP_DigestInit_ex2(md.get(), ctx.sha256(), nullptr) == 1;
-  for (ByteView part : parts) good = good && ::EVP_DigestUpdate(md.get(), part.data(), part.size()) == 1;
+  for (ByteView part : parts)
+    good = good && ::EVP_DigestUpdate(md.get(), part.data(), part.size()) == 1;
   good = good && ::EVP_DigestFinal_ex(md.get(), out.data(), &len) == 1;
   FLEETPKI_CHECK(good && len == 32, "SHA-256 is always available");
   out.resize(len);
@@ -89,7 +95,9 @@ tl::unexpected<Error> label_not_found(std::string_view label) {
   return fail(Errc::NotFound, "EST label '" + std::string(label.substr(0, 63)) + "' not found");
 }
 
-bool equal_bytes(ByteView a, ByteView b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+bool equal_bytes(ByteView a, ByteView b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
 
 /// Same name: the same DER, or the same attributes (type and value) in the same order, whatever
 /// the string types (a client rebuilding the subject may pick UTF8String where we wrote another).
@@ -98,7 +106,8 @@ bool same_subject(const pki::Csr& csr, const pki::Certificate& cert) {
   auto theirs = pki::decode_name(cert.subject_der());
   if (!theirs || theirs->size() != csr.subject().size()) return false;
   for (std::size_t i = 0; i < theirs->size(); ++i) {
-    if ((*theirs)[i].oid != csr.subject()[i].oid || (*theirs)[i].value != csr.subject()[i].value) return false;
+    if ((*theirs)[i].oid != csr.subject()[i].oid || (*theirs)[i].value != csr.subject()[i].value)
+      return false;
   }
   return true;
 }
@@ -126,7 +135,8 @@ Result<ossl::Ptr<EVP_PKEY>> generate_key(const pki::CryptoContext& ctx, std::str
     const std::size_t bits = type == "rsa-2048" ? 2048 : type == "rsa-3072" ? 3072 : 4096;
     key = ::EVP_PKEY_Q_keygen(ctx.libctx(), ctx.propq(), "RSA", bits);
   } else {
-    return fail(Errc::FailedPrecondition, "server key generation does not support key type '" + std::string(type) + "'");
+    return fail(Errc::FailedPrecondition,
+                "server key generation does not support key type '" + std::string(type) + "'");
   }
   if (key == nullptr) return fail(ossl::last_error("EVP_PKEY_Q_keygen"));
   return ossl::Ptr<EVP_PKEY>(key);
@@ -141,7 +151,8 @@ Result<SecureBytes> private_key_info(const pki::CryptoContext& ctx, EVP_PKEY* ke
   }
   unsigned char* data = nullptr;
   std::size_t len = 0;
-  if (::OSSL_ENCODER_to_data(enc.get(), &data, &len) != 1) return fail(ossl::last_error("OSSL_ENCODER_to_data"));
+  if (::OSSL_ENCODER_to_data(enc.get(), &data, &len) != 1)
+    return fail(ossl::last_error("OSSL_ENCODER_to_data"));
   SecureBytes out(ByteView(data, len));
   ::OPENSSL_clear_free(data, len);
   return out;
@@ -182,8 +193,8 @@ namespace {
 /// Who authenticated, and how.
 struct DeviceAuth {
   EstAuthMode mode = EstAuthMode::Idevid;
-  std::string serial;     // the device serial the credential names
-  std::string identity;   // idevid: hex SHA-256 of the IDevID; otp: the serial
+  std::string serial;    // the device serial the credential names
+  std::string identity;  // idevid: hex SHA-256 of the IDevID; otp: the serial
   std::optional<std::int64_t> otp_id;
   std::shared_ptr<const CaRuntime> idevid_issuer;  // the tenant CA that signed the IDevID, if any
 };
@@ -208,17 +219,20 @@ CallContext with_details(const CallContext& call, const EndpointRuntime& rt, Est
 Status check_linking(EstLinking linking, const EstClient& client, const pki::Csr& csr) {
   if (linking == EstLinking::Off) return ok();
   if (linking == EstLinking::Required && client.channel_binding.empty()) {
-    return fail(Errc::InvalidArgument, "this endpoint requires CSRs linked to the TLS session, and this "
-                                       "connection has no channel binding");
+    return fail(Errc::InvalidArgument,
+                "this endpoint requires CSRs linked to the TLS session, and this "
+                "connection has no channel binding");
   }
   const auto& password = csr.challenge_password();
   if (!password) {
     if (linking == EstLinking::Optional) return ok();
-    return fail(Errc::InvalidArgument, "the CSR must carry the TLS channel binding (base64 of tls-unique on "
-                                       "TLS 1.2, tls-exporter on TLS 1.3) in challengePassword");
+    return fail(Errc::InvalidArgument,
+                "the CSR must carry the TLS channel binding (base64 of tls-unique on "
+                "TLS 1.2, tls-exporter on TLS 1.3) in challengePassword");
   }
   const std::string expected = base64(client.channel_binding);
-  if (client.channel_binding.empty() || !constant_time_equal(as_bytes(expected), as_bytes(*password))) {
+  if (client.channel_binding.empty() ||
+      !constant_time_equal(as_bytes(expected), as_bytes(*password))) {
     return fail(Errc::InvalidArgument, "CSR not linked to this TLS session");
   }
   return ok();
@@ -231,7 +245,8 @@ Result<Bytes> build_csrattrs(const Profile& profile, EstLinking linking) {
   if (!profile.key_types.empty()) {
     const std::string& type = profile.key_types.front();
     if (type == "ec-p256" || type == "ec-p384") {
-      FLEETPKI_TRY(auto attr, pki::csr_attribute_of_oids(kEcPublicKeyOid, {type == "ec-p256" ? kP256Oid : kP384Oid}));
+      FLEETPKI_TRY(auto attr, pki::csr_attribute_of_oids(
+                                  kEcPublicKeyOid, {type == "ec-p256" ? kP256Oid : kP384Oid}));
       items.push_back(std::move(attr));
       signature_oid = type == "ec-p256" ? kEcdsaSha256Oid : kEcdsaSha384Oid;
     } else if (type == "ed25519") {
@@ -270,7 +285,8 @@ struct EstEnrollment::Impl {
   // ---- endpoint resolution ----------------------------------------------------------------------
 
   Result<std::shared_ptr<const EndpointRuntime>> resolve(std::string_view label_in) {
-    const std::string_view label = label_in.empty() ? std::string_view(kDefaultEnrollmentLabel) : label_in;
+    const std::string_view label =
+        label_in.empty() ? std::string_view(kDefaultEnrollmentLabel) : label_in;
     std::shared_ptr<const EndpointRuntime> cached;
     std::uint64_t generation_seen = 0;
     {
@@ -308,7 +324,8 @@ struct EstEnrollment::Impl {
     }
     auto spec = EndpointSpec::from_json(record->definition_json);
     if (!spec) {
-      return fail(Errc::Internal, "EST endpoint '" + std::string(label) + "' has an unreadable definition",
+      return fail(Errc::Internal,
+                  "EST endpoint '" + std::string(label) + "' has an unreadable definition",
                   spec.error().message);
     }
     auto rt = std::make_shared<EndpointRuntime>();
@@ -317,8 +334,9 @@ struct EstEnrollment::Impl {
     rt->tenant = *tenant;
     auto profile = rt->tenant->profiles.find(rt->spec.profile);
     if (profile == rt->tenant->profiles.end()) {
-      return fail(Errc::FailedPrecondition, "EST endpoint '" + std::string(label) + "' names the missing profile '" +
-                                                rt->spec.profile + "'");
+      return fail(Errc::FailedPrecondition, "EST endpoint '" + std::string(label) +
+                                                "' names the missing profile '" + rt->spec.profile +
+                                                "'");
     }
     rt->profile = profile->second;
 
@@ -331,7 +349,8 @@ struct EstEnrollment::Impl {
     if (!rt->spec.trust_anchors_pem.empty()) {
       auto anchors = pki::pem_decode_all(rt->spec.trust_anchors_pem, "CERTIFICATE");
       if (!anchors) {
-        return fail(Errc::Internal, "EST endpoint '" + std::string(label) + "' has unreadable trust anchors",
+        return fail(Errc::Internal,
+                    "EST endpoint '" + std::string(label) + "' has unreadable trust anchors",
                     anchors.error().message);
       }
       trust.anchors.insert(trust.anchors.end(), anchors->begin(), anchors->end());
@@ -356,31 +375,38 @@ struct EstEnrollment::Impl {
 
   // ---- authentication ---------------------------------------------------------------------------
 
-  /// simpleenroll / serverkeygen: the IDevID as TLS client certificate, else HTTP Basic with an OTP.
+  /// simpleenroll / serverkeygen: the IDevID as TLS client certificate, else HTTP Basic with an
+  /// OTP.
   Result<DeviceAuth> authenticate_enroll(const EndpointRuntime& rt, const EstClient& client) {
     if (!client.certificate_chain.empty() && rt.spec.allows(EstAuthMode::Idevid)) {
       return authenticate_idevid(rt, client);
     }
     if (client.basic_user && rt.spec.allows(EstAuthMode::Otp)) return authenticate_otp(rt, client);
     std::string accepted;
-    if (rt.spec.allows(EstAuthMode::Idevid)) accepted = "a birth certificate (TLS client certificate)";
+    if (rt.spec.allows(EstAuthMode::Idevid))
+      accepted = "a birth certificate (TLS client certificate)";
     if (rt.spec.allows(EstAuthMode::Otp)) {
-      accepted += std::string(accepted.empty() ? "" : " or ") + "HTTP Basic with the device serial and a one-time password";
+      accepted += std::string(accepted.empty() ? "" : " or ") +
+                  "HTTP Basic with the device serial and a one-time password";
     }
-    if (accepted.empty()) return fail(Errc::Unauthenticated, "this endpoint accepts no enrollment credential");
+    if (accepted.empty())
+      return fail(Errc::Unauthenticated, "this endpoint accepts no enrollment credential");
     return fail(Errc::Unauthenticated, "authenticate with " + accepted);
   }
 
   Result<DeviceAuth> authenticate_idevid(const EndpointRuntime& rt, const EstClient& client) {
-    FLEETPKI_TRY(auto verified, rt.verifier->verify(client.certificate_chain, authority.clock().now()));
+    FLEETPKI_TRY(auto verified,
+                 rt.verifier->verify(client.certificate_chain, authority.clock().now()));
     if (!verified.device_serial || !is_valid_device_serial(*verified.device_serial)) {
-      return fail(Errc::Unauthenticated, "the client certificate names no device serial (subject serialNumber or "
-                                         "hardwareModuleName)");
+      return fail(Errc::Unauthenticated,
+                  "the client certificate names no device serial (subject serialNumber or "
+                  "hardwareModuleName)");
     }
     if (verified.issuing_ca) {
       // Our own IDevIDs are checked live against the store: revocation and suspension apply on the
       // next request, without waiting for a CRL.
-      FLEETPKI_TRY(auto record, store().find_certificate_by_ca(verified.issuing_ca->record.id, verified.serial_hex));
+      FLEETPKI_TRY(auto record, store().find_certificate_by_ca(verified.issuing_ca->record.id,
+                                                               verified.serial_hex));
       if (!record || !equal_bytes(record->der, verified.der)) {
         return fail(Errc::Unauthenticated, "the birth certificate is not one this platform issued");
       }
@@ -391,8 +417,9 @@ struct EstEnrollment::Impl {
       // its operational certificates for birth certificates, and let a device enroll afresh at
       // any time instead of re-enrolling under the renewal window and identity rules.
       if (record->profile == rt.spec.profile) {
-        return fail(Errc::PermissionDenied, "an operational certificate re-enrolls (simplereenroll); it is no "
-                                            "birth certificate");
+        return fail(Errc::PermissionDenied,
+                    "an operational certificate re-enrolls (simplereenroll); it is no "
+                    "birth certificate");
       }
     }
     DeviceAuth auth;
@@ -437,16 +464,19 @@ struct EstEnrollment::Impl {
 
   // ---- device policy ----------------------------------------------------------------------------
 
-  Result<std::vector<std::string>> allowed_manufacturing_cas(const EndpointRuntime& rt, const std::string& type) {
+  Result<std::vector<std::string>> allowed_manufacturing_cas(const EndpointRuntime& rt,
+                                                             const std::string& type) {
     {
       std::lock_guard lock(rt.types_mutex);
-      if (auto it = rt.allowed_cas_by_type.find(type); it != rt.allowed_cas_by_type.end()) return it->second;
+      if (auto it = rt.allowed_cas_by_type.find(type); it != rt.allowed_cas_by_type.end())
+        return it->second;
     }
     FLEETPKI_TRY(auto record, store().find_device_type(rt.tenant_id(), type));
     std::vector<std::string> allowed;
     if (record) {
       auto json = nlohmann::json::parse(record->allowed_manufacturing_cas_json, nullptr, false);
-      if (!json.is_array()) return fail(Errc::DataLoss, "device type '" + type + "' has unreadable manufacturing CAs");
+      if (!json.is_array())
+        return fail(Errc::DataLoss, "device type '" + type + "' has unreadable manufacturing CAs");
       for (const auto& name : json) {
         if (name.is_string()) allowed.push_back(name.get<std::string>());
       }
@@ -456,8 +486,10 @@ struct EstEnrollment::Impl {
     return allowed;
   }
 
-  /// The endpoint's policy for the authenticated device: issue now, hold for an operator, or refuse.
-  Result<Decision> decide(const EndpointRuntime& rt, const DeviceAuth& auth, std::optional<store::DeviceRecord>& device) {
+  /// The endpoint's policy for the authenticated device: issue now, hold for an operator, or
+  /// refuse.
+  Result<Decision> decide(const EndpointRuntime& rt, const DeviceAuth& auth,
+                          std::optional<store::DeviceRecord>& device) {
     FLEETPKI_TRY(device, store().find_device(rt.tenant_id(), auth.serial));
     if (!device) {
       if (rt.spec.unknown_devices == EstUnknownDevices::Reject) {
@@ -466,20 +498,23 @@ struct EstEnrollment::Impl {
       return Decision::Hold;
     }
     const std::string& state = device->state;
-    if (state != store::kDeviceRegistered && state != store::kDeviceProvisioned && state != store::kDeviceActive) {
+    if (state != store::kDeviceRegistered && state != store::kDeviceProvisioned &&
+        state != store::kDeviceActive) {
       return fail(Errc::PermissionDenied, "device " + auth.serial + " is " + state);
     }
     if (rt.spec.device_type && device->type != *rt.spec.device_type) {
       return fail(Errc::PermissionDenied, "device " + auth.serial + " is of type '" + device->type +
-                                              "'; this endpoint enrolls '" + *rt.spec.device_type + "' devices");
+                                              "'; this endpoint enrolls '" + *rt.spec.device_type +
+                                              "' devices");
     }
     if (auth.mode == EstAuthMode::Idevid) {
       FLEETPKI_TRY(auto allowed, allowed_manufacturing_cas(rt, device->type));
       if (!allowed.empty() &&
-          (!auth.idevid_issuer ||
-           std::find(allowed.begin(), allowed.end(), auth.idevid_issuer->record.name) == allowed.end())) {
-        return fail(Errc::PermissionDenied, "device type '" + device->type +
-                                                "' does not accept birth certificates of this manufacturing CA");
+          (!auth.idevid_issuer || std::find(allowed.begin(), allowed.end(),
+                                            auth.idevid_issuer->record.name) == allowed.end())) {
+        return fail(Errc::PermissionDenied,
+                    "device type '" + device->type +
+                        "' does not accept birth certificates of this manufacturing CA");
       }
     }
     return rt.spec.approval == EstApproval::Manual ? Decision::Hold : Decision::Issue;
@@ -490,15 +525,18 @@ struct EstEnrollment::Impl {
                   const std::string& serial, const std::optional<store::DeviceRecord>& device) {
     const ProfileRuntime& profile = *rt.profile;
     if (profile.retired) {
-      return fail(Errc::FailedPrecondition, "profile '" + profile.profile.name + "' is retired: it issues no new certificates");
+      return fail(Errc::FailedPrecondition, "profile '" + profile.profile.name +
+                                                "' is retired: it issues no new certificates");
     }
     FLEETPKI_RETURN_IF_ERROR(profile.profile.check_key_type(key.type, key.bits));
     for (const auto& attr : csr.subject()) {
       if (attr.short_name == "serialNumber" && attr.value != serial) {
-        return fail(Errc::InvalidArgument, "the CSR's subject serialNumber differs from the device serial " + serial);
+        return fail(Errc::InvalidArgument,
+                    "the CSR's subject serialNumber differs from the device serial " + serial);
       }
     }
-    const DeviceContext context{serial, device ? device->type : rt.spec.device_type.value_or(kDefaultDeviceType)};
+    const DeviceContext context{
+        serial, device ? device->type : rt.spec.device_type.value_or(kDefaultDeviceType)};
     FLEETPKI_RETURN_IF_ERROR(decide_subject(profile.profile, csr, &context));
     return ok();
   }
@@ -512,20 +550,24 @@ struct EstEnrollment::Impl {
     std::string prefix;
     auto field = [&](ByteView value) {
       const std::uint64_t n = value.size();
-      for (int shift = 56; shift >= 0; shift -= 8) prefix.push_back(static_cast<char>((n >> shift) & 0xFF));
+      for (int shift = 56; shift >= 0; shift -= 8)
+        prefix.push_back(static_cast<char>((n >> shift) & 0xFF));
       prefix.append(as_chars(value));
     };
     field(as_bytes(endpoint));
     field(as_bytes(mode));
     field(as_bytes(auth.identity));
     const std::uint64_t n = csr_der.size();
-    for (int shift = 56; shift >= 0; shift -= 8) prefix.push_back(static_cast<char>((n >> shift) & 0xFF));
+    for (int shift = 56; shift >= 0; shift -= 8)
+      prefix.push_back(static_cast<char>((n >> shift) & 0xFF));
     return to_hex(sha256(crypto(), {as_bytes(prefix), csr_der}));
   }
 
   /// A held request seen again: still pending, issued (its certificate), or rejected.
-  Result<EstResult> resume(const EndpointRuntime& rt, const DeviceAuth& auth, const store::EnrollmentRequestRecord& request) {
-    if (request.tenant_id != rt.tenant_id()) return fail(Errc::Internal, "enrollment request of another tenant");
+  Result<EstResult> resume(const EndpointRuntime& rt, const DeviceAuth& auth,
+                           const store::EnrollmentRequestRecord& request) {
+    if (request.tenant_id != rt.tenant_id())
+      return fail(Errc::Internal, "enrollment request of another tenant");
     if (request.state == store::kEnrollmentPending) {
       EstResult pending;
       pending.pending = true;
@@ -533,16 +575,22 @@ struct EstEnrollment::Impl {
       return pending;
     }
     if (request.state == store::kEnrollmentRejected) {
-      return fail(Errc::PermissionDenied, "the enrollment was rejected" +
-                                              (request.reason && !request.reason->empty() ? ": " + *request.reason : std::string()));
+      return fail(Errc::PermissionDenied,
+                  "the enrollment was rejected" + (request.reason && !request.reason->empty()
+                                                       ? ": " + *request.reason
+                                                       : std::string()));
     }
     if (request.state != store::kEnrollmentIssued || !request.certificate_serial) {
-      return fail(Errc::Internal, "enrollment request " + std::to_string(request.id) + " is in state " + request.state);
+      return fail(Errc::Internal, "enrollment request " + std::to_string(request.id) +
+                                      " is in state " + request.state);
     }
     FLEETPKI_TRY(auto cert, store().find_certificate(rt.tenant_id(), *request.certificate_serial));
-    if (!cert) return fail(Errc::Internal, "the certificate of enrollment request " + std::to_string(request.id) + " is missing");
+    if (!cert)
+      return fail(Errc::Internal, "the certificate of enrollment request " +
+                                      std::to_string(request.id) + " is missing");
     if (cert->status != store::kStatusValid) {
-      return fail(Errc::PermissionDenied, "the certificate issued for this enrollment is " + cert->status);
+      return fail(Errc::PermissionDenied,
+                  "the certificate issued for this enrollment is " + cert->status);
     }
     if (auth.otp_id) {
       FLEETPKI_RETURN_IF_ERROR(spend_otp(rt, *auth.otp_id, /*already_ok=*/true));
@@ -553,7 +601,8 @@ struct EstEnrollment::Impl {
     return out;
   }
 
-  Result<EstResult> hold(const EndpointRuntime& rt, const DeviceAuth& auth, const pki::Csr& csr, const CallContext& call) {
+  Result<EstResult> hold(const EndpointRuntime& rt, const DeviceAuth& auth, const pki::Csr& csr,
+                         const CallContext& call) {
     const std::string key = request_key(rt, auth, csr.der());
     FLEETPKI_TRY(auto existing, store().find_enrollment_request_by_key(key));
     if (existing) return resume(rt, auth, *existing);
@@ -571,9 +620,9 @@ struct EstEnrollment::Impl {
     const Principal who = device_principal(rt, auth.serial);
     Status stored = store().write([&](store::Transaction& tx) -> Status {
       FLEETPKI_TRY(request.id, tx.insert_enrollment_request(request));
-      return tx.append_audit(make_audit_event(who, rt.tenant_id(), "enrollment.hold", auth.serial, call,
-                                              {{"request", request.id}, {"device", auth.serial}},
-                                              request.created_at));
+      return tx.append_audit(
+          make_audit_event(who, rt.tenant_id(), "enrollment.hold", auth.serial, call,
+                           {{"request", request.id}, {"device", auth.serial}}, request.created_at));
     });
     if (!stored && stored.error().code == Errc::AlreadyExists) {
       // The identical request raced us: answer as for a retry.
@@ -602,8 +651,8 @@ struct EstEnrollment::Impl {
 
   // ---- enroll (simpleenroll and serverkeygen) ---------------------------------------------------
 
-  Result<EstResult> enroll(std::string_view label, const EstClient& client, ByteView csr_der, const CallContext& call,
-                           bool server_keygen) {
+  Result<EstResult> enroll(std::string_view label, const EstClient& client, ByteView csr_der,
+                           const CallContext& call, bool server_keygen) {
     FLEETPKI_TRY(auto rt, resolve(label));
     if (server_keygen && !rt->spec.server_keygen) {
       return fail(Errc::PermissionDenied, "server key generation is not enabled on this endpoint");
@@ -613,10 +662,12 @@ struct EstEnrollment::Impl {
     FLEETPKI_RETURN_IF_ERROR(check_linking(rt->spec.linking, client, csr));
     std::optional<store::DeviceRecord> device;
     FLEETPKI_TRY(Decision decision, decide(*rt, auth, device));
-    const CallContext details = with_details(call, *rt, auth.mode, auth.mode == EstAuthMode::Idevid ? &auth.identity : nullptr);
+    const CallContext details = with_details(
+        call, *rt, auth.mode, auth.mode == EstAuthMode::Idevid ? &auth.identity : nullptr);
 
     if (decision == Decision::Hold) {
-      if (server_keygen) return fail(Errc::PermissionDenied, "server key generation needs automatic approval");
+      if (server_keygen)
+        return fail(Errc::PermissionDenied, "server key generation needs automatic approval");
       FLEETPKI_RETURN_IF_ERROR(precheck(*rt, csr, csr.public_key(), auth.serial, device));
       return hold(*rt, auth, csr, details);
     }
@@ -624,7 +675,9 @@ struct EstEnrollment::Impl {
     ossl::Ptr<EVP_PKEY> generated;
     std::optional<pki::PublicKeyInfo> generated_info;
     if (server_keygen) {
-      const std::string type = rt->profile->profile.key_types.empty() ? "ec-p256" : rt->profile->profile.key_types.front();
+      const std::string type = rt->profile->profile.key_types.empty()
+                                   ? "ec-p256"
+                                   : rt->profile->profile.key_types.front();
       FLEETPKI_TRY(generated, generate_key(crypto(), type));
       FLEETPKI_TRY(Bytes spki, public_key_info(generated.get()));
       FLEETPKI_TRY(generated_info, pki::parse_public_key(spki));
@@ -636,9 +689,10 @@ struct EstEnrollment::Impl {
       FLEETPKI_RETURN_IF_ERROR(precheck(*rt, csr, key, auth.serial, device));
       FLEETPKI_RETURN_IF_ERROR(spend_otp(*rt, *auth.otp_id, /*already_ok=*/false));
     }
-    FLEETPKI_TRY(auto issued, authority.issue_parsed(device_principal(*rt, auth.serial), Permission::DeviceEnroll,
-                                                     rt->tenant_name(), rt->spec.profile, csr, auth.serial,
-                                                     generated_info ? &*generated_info : nullptr, details));
+    FLEETPKI_TRY(auto issued, authority.issue_parsed(
+                                  device_principal(*rt, auth.serial), Permission::DeviceEnroll,
+                                  rt->tenant_name(), rt->spec.profile, csr, auth.serial,
+                                  generated_info ? &*generated_info : nullptr, details));
     EstResult out;
     out.certificate_der = std::move(issued.record.der);
     out.serial_hex = std::move(issued.record.serial_hex);
@@ -650,13 +704,15 @@ struct EstEnrollment::Impl {
 
   // ---- re-enroll --------------------------------------------------------------------------------
 
-  Result<EstResult> reenroll(std::string_view label, const EstClient& client, ByteView csr_der, const CallContext& call) {
+  Result<EstResult> reenroll(std::string_view label, const EstClient& client, ByteView csr_der,
+                             const CallContext& call) {
     FLEETPKI_TRY(auto rt, resolve(label));
     if (!rt->spec.allows(EstAuthMode::Ldevid)) {
       return fail(Errc::PermissionDenied, "re-enrollment is not enabled on this endpoint");
     }
     if (client.certificate_chain.empty()) {
-      return fail(Errc::Unauthenticated, "re-enroll with the current certificate as TLS client certificate");
+      return fail(Errc::Unauthenticated,
+                  "re-enroll with the current certificate as TLS client certificate");
     }
     // The TLS handshake proved possession of the leaf's key; that the leaf is ours is proved by
     // finding the same DER in our store (no chain verification needed).
@@ -672,19 +728,23 @@ struct EstEnrollment::Impl {
         break;
       }
     }
-    if (!current) return fail(Errc::Unauthenticated, "the client certificate is not one this endpoint issued");
+    if (!current)
+      return fail(Errc::Unauthenticated, "the client certificate is not one this endpoint issued");
     if (current->status != store::kStatusValid) {
       return fail(Errc::PermissionDenied, "the certificate is " + current->status);
     }
     const std::int64_t at = now();
     if (current->not_after != pki::kNoExpiryUnix && current->not_after <= at) {
-      return fail(Errc::Unauthenticated, "the certificate has expired: enroll again with the IDevID");
+      return fail(Errc::Unauthenticated,
+                  "the certificate has expired: enroll again with the IDevID");
     }
     if (current->profile != rt->spec.profile) {
       return fail(Errc::PermissionDenied, "a certificate of profile '" + current->profile +
-                                              "' cannot re-enroll here (this endpoint issues '" + rt->spec.profile + "')");
+                                              "' cannot re-enroll here (this endpoint issues '" +
+                                              rt->spec.profile + "')");
     }
-    if (!current->device_serial) return fail(Errc::PermissionDenied, "the certificate belongs to no registered device");
+    if (!current->device_serial)
+      return fail(Errc::PermissionDenied, "the certificate belongs to no registered device");
     const std::string& serial = *current->device_serial;
     FLEETPKI_TRY(auto device, store().find_device(rt->tenant_id(), serial));
     if (!device) return fail(Errc::PermissionDenied, "device " + serial + " is not registered");
@@ -696,7 +756,9 @@ struct EstEnrollment::Impl {
     FLEETPKI_RETURN_IF_ERROR(check_linking(rt->spec.linking, client, csr));
     // RFC 7030 §4.2.2: the Subject and SubjectAltName of the CSR are those of the certificate.
     if (!same_subject(csr, *leaf)) {
-      return fail(Errc::InvalidArgument, "the CSR's subject differs from the certificate's (re-enroll keeps the identity)");
+      return fail(
+          Errc::InvalidArgument,
+          "the CSR's subject differs from the certificate's (re-enroll keeps the identity)");
     }
     if (!same_names(csr.requested_extensions().subject_alt_names, leaf->subject_alt_names())) {
       return fail(Errc::InvalidArgument, "the CSR's subjectAltName differs from the certificate's");
@@ -705,7 +767,8 @@ struct EstEnrollment::Impl {
 
     const Profile& profile = rt->profile->profile;
     if (profile.renewal_window_days && current->not_after != pki::kNoExpiryUnix) {
-      const std::int64_t opens = current->not_after - std::int64_t{*profile.renewal_window_days} * 86400;
+      const std::int64_t opens =
+          current->not_after - std::int64_t{*profile.renewal_window_days} * 86400;
       if (at < opens) {
         bool granted = false;
         FLEETPKI_RETURN_IF_ERROR(store().write([&](store::Transaction& tx) -> Status {
@@ -720,9 +783,10 @@ struct EstEnrollment::Impl {
       }
     }
     const CallContext details = with_details(call, *rt, EstAuthMode::Ldevid, nullptr);
-    FLEETPKI_TRY(auto issued, authority.renew_or_rekey_as(device_principal(*rt, serial), Permission::DeviceEnroll,
-                                                          rt->tenant_name(), current->serial_hex,
-                                                          rekey ? &csr : nullptr, details));
+    FLEETPKI_TRY(auto issued,
+                 authority.renew_or_rekey_as(device_principal(*rt, serial),
+                                             Permission::DeviceEnroll, rt->tenant_name(),
+                                             current->serial_hex, rekey ? &csr : nullptr, details));
     EstResult out;
     out.certificate_der = std::move(issued.record.der);
     out.serial_hex = std::move(issued.record.serial_hex);
@@ -736,7 +800,8 @@ EstEnrollment::~EstEnrollment() = default;
 Result<Bytes> EstEnrollment::cacerts(std::string_view label) {
   FLEETPKI_TRY(auto rt, impl_->resolve(label));
   if (rt->cacerts.empty()) {
-    return fail(Errc::FailedPrecondition, "the profile '" + rt->spec.profile + "' of this endpoint is retired");
+    return fail(Errc::FailedPrecondition,
+                "the profile '" + rt->spec.profile + "' of this endpoint is retired");
   }
   return rt->cacerts;
 }
@@ -746,18 +811,18 @@ Result<Bytes> EstEnrollment::csrattrs(std::string_view label) {
   return rt->csrattrs;
 }
 
-Result<EstResult> EstEnrollment::simpleenroll(std::string_view label, const EstClient& client, ByteView csr_der,
-                                              const CallContext& call) {
+Result<EstResult> EstEnrollment::simpleenroll(std::string_view label, const EstClient& client,
+                                              ByteView csr_der, const CallContext& call) {
   return impl_->enroll(label, client, csr_der, call, /*server_keygen=*/false);
 }
 
-Result<EstResult> EstEnrollment::simplereenroll(std::string_view label, const EstClient& client, ByteView csr_der,
-                                                const CallContext& call) {
+Result<EstResult> EstEnrollment::simplereenroll(std::string_view label, const EstClient& client,
+                                                ByteView csr_der, const CallContext& call) {
   return impl_->reenroll(label, client, csr_der, call);
 }
 
-Result<EstResult> EstEnrollment::serverkeygen(std::string_view label, const EstClient& client, ByteView csr_der,
-                                              const CallContext& call) {
+Result<EstResult> EstEnrollment::serverkeygen(std::string_view label, const EstClient& client,
+                                              ByteView csr_der, const CallContext& call) {
   return impl_->enroll(label, client, csr_der, call, /*server_keygen=*/true);
 }
 

@@ -35,7 +35,8 @@ Result<ossl::Ptr<X509>> parse_x509(const pki::CryptoContext& ctx, ByteView der) 
   if (!cert) return fail(ossl::last_error("X509_new_ex"));
   const unsigned char* p = der.data();
   X509* raw = cert.get();
-  if (::d2i_X509(&raw, &p, static_cast<long>(der.size())) == nullptr || p != der.data() + der.size()) {
+  if (::d2i_X509(&raw, &p, static_cast<long>(der.size())) == nullptr ||
+      p != der.data() + der.size()) {
     ossl::clear_errors();
     return fail(Errc::Unauthenticated, "the client certificate is not a DER X.509 certificate");
   }
@@ -67,8 +68,8 @@ std::optional<std::string> subject_serial_number(X509* cert) {
 // RFC 4108 §5: otherName id-on-hardwareModuleName,
 // HardwareModuleName ::= SEQUENCE { hwType OBJECT IDENTIFIER, hwSerialNum OCTET STRING }.
 std::optional<std::string> hardware_module_serial(X509* cert) {
-  std::unique_ptr<GENERAL_NAMES, GeneralNamesDeleter> names(
-      static_cast<GENERAL_NAMES*>(::X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  std::unique_ptr<GENERAL_NAMES, GeneralNamesDeleter> names(static_cast<GENERAL_NAMES*>(
+      ::X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   ossl::clear_errors();  // absent or malformed: no serial from here
   if (!names) return std::nullopt;
   // Content octets of 1.3.6.1.5.5.7.8.4 (pki::kHardwareModuleNameOid).
@@ -78,13 +79,14 @@ std::optional<std::string> hardware_module_serial(X509* cert) {
     if (name->type != GEN_OTHERNAME) continue;
     const ASN1_OBJECT* type_id = name->d.otherName->type_id;
     const ByteView id(::OBJ_get0_data(type_id), ::OBJ_length(type_id));
-    if (!std::equal(id.begin(), id.end(), std::begin(kHwModuleName), std::end(kHwModuleName))) continue;
+    if (!std::equal(id.begin(), id.end(), std::begin(kHwModuleName), std::end(kHwModuleName)))
+      continue;
     const ASN1_TYPE* value = name->d.otherName->value;
     if (value == nullptr || value->type != V_ASN1_SEQUENCE) continue;
     const ASN1_STRING* seq = value->value.sequence;
-    auto element = pki::der::parse_single(ByteView(::ASN1_STRING_get0_data(seq),
-                                                   static_cast<std::size_t>(::ASN1_STRING_length(seq))),
-                                          pki::der::tag::kSequence);
+    auto element = pki::der::parse_single(
+        ByteView(::ASN1_STRING_get0_data(seq), static_cast<std::size_t>(::ASN1_STRING_length(seq))),
+        pki::der::tag::kSequence);
     if (!element) continue;
     pki::der::Reader r(element->content);
     auto hw_type = r.expect(pki::der::tag::kOid);
@@ -99,7 +101,8 @@ std::optional<std::string> hardware_module_serial(X509* cert) {
 
 struct IdevidVerifier::State {
   ossl::Ptr<X509_STORE> store;
-  std::vector<ossl::Ptr<X509>> intermediates;  // tenant CAs first (same order as tenant_cas), then others
+  std::vector<ossl::Ptr<X509>>
+      intermediates;  // tenant CAs first (same order as tenant_cas), then others
   std::vector<std::shared_ptr<const CaRuntime>> tenant_cas;
   const pki::CryptoContext* ctx = nullptr;
   std::size_t anchors = 0;
@@ -108,7 +111,9 @@ struct IdevidVerifier::State {
 IdevidVerifier::IdevidVerifier(std::unique_ptr<State> state) : state_(std::move(state)) {}
 IdevidVerifier::~IdevidVerifier() = default;
 
-bool IdevidVerifier::has_anchors() const { return state_->anchors > 0; }
+bool IdevidVerifier::has_anchors() const {
+  return state_->anchors > 0;
+}
 
 Result<std::shared_ptr<const IdevidVerifier>> IdevidVerifier::create(const pki::CryptoContext& ctx,
                                                                      const DeviceTrust& trust) {
@@ -118,7 +123,8 @@ Result<std::shared_ptr<const IdevidVerifier>> IdevidVerifier::create(const pki::
   if (!state->store) return fail(ossl::last_error("X509_STORE_new"));
   for (const Bytes& der : trust.anchors) {
     auto cert = parse_x509(ctx, der);
-    if (!cert) return fail(Errc::InvalidArgument, "a trust anchor of the endpoint is not a certificate");
+    if (!cert)
+      return fail(Errc::InvalidArgument, "a trust anchor of the endpoint is not a certificate");
     if (::X509_STORE_add_cert(state->store.get(), cert->get()) != 1) {
       // The same anchor listed twice is harmless.
       ossl::clear_errors();
@@ -128,7 +134,9 @@ Result<std::shared_ptr<const IdevidVerifier>> IdevidVerifier::create(const pki::
   }
   for (const auto& ca : trust.tenant_cas) {
     auto cert = parse_x509(ctx, ca->certificate->der());
-    if (!cert) return fail(Errc::InvalidArgument, "CA '" + ca->record.name + "' has an unreadable certificate");
+    if (!cert)
+      return fail(Errc::InvalidArgument,
+                  "CA '" + ca->record.name + "' has an unreadable certificate");
     // Compute the cached extension data and hash now, not under the first concurrent requests.
     ::X509_check_purpose(cert->get(), -1, 0);
     state->intermediates.push_back(std::move(*cert));
@@ -136,17 +144,22 @@ Result<std::shared_ptr<const IdevidVerifier>> IdevidVerifier::create(const pki::
   }
   for (const Bytes& der : trust.intermediates) {
     auto cert = parse_x509(ctx, der);
-    if (!cert) return fail(Errc::InvalidArgument, "an intermediate certificate of the endpoint is unreadable");
+    if (!cert)
+      return fail(Errc::InvalidArgument,
+                  "an intermediate certificate of the endpoint is unreadable");
     ::X509_check_purpose(cert->get(), -1, 0);
     state->intermediates.push_back(std::move(*cert));
   }
   return std::shared_ptr<const IdevidVerifier>(new IdevidVerifier(std::move(state)));
 }
 
-Result<VerifiedDeviceCertificate> IdevidVerifier::verify(const std::vector<Bytes>& chain, TimePoint at) const {
+Result<VerifiedDeviceCertificate> IdevidVerifier::verify(const std::vector<Bytes>& chain,
+                                                         TimePoint at) const {
   if (chain.empty()) return fail(Errc::Unauthenticated, "no client certificate");
-  if (chain.size() > kMaxChain) return fail(Errc::Unauthenticated, "the client certificate chain is too long");
-  if (state_->anchors == 0) return fail(Errc::Unauthenticated, "this endpoint trusts no birth certificate issuer");
+  if (chain.size() > kMaxChain)
+    return fail(Errc::Unauthenticated, "the client certificate chain is too long");
+  if (state_->anchors == 0)
+    return fail(Errc::Unauthenticated, "this endpoint trusts no birth certificate issuer");
   std::vector<ossl::Ptr<X509>> parsed;
   std::vector<X509*> sent;
   for (const Bytes& der : chain) {
@@ -162,13 +175,15 @@ Result<VerifiedDeviceCertificate> IdevidVerifier::verify(const std::vector<Bytes
 Result<VerifiedDeviceCertificate> IdevidVerifier::verify(X509* leaf, const std::vector<X509*>& sent,
                                                          TimePoint at) const {
   if (leaf == nullptr) return fail(Errc::Unauthenticated, "no client certificate");
-  if (sent.size() + 1 > kMaxChain) return fail(Errc::Unauthenticated, "the client certificate chain is too long");
-  if (state_->anchors == 0) return fail(Errc::Unauthenticated, "this endpoint trusts no birth certificate issuer");
+  if (sent.size() + 1 > kMaxChain)
+    return fail(Errc::Unauthenticated, "the client certificate chain is too long");
+  if (state_->anchors == 0)
+    return fail(Errc::Unauthenticated, "this endpoint trusts no birth certificate issuer");
   const pki::CryptoContext& ctx = *state_->ctx;
 
   // The client's certificates and the tenant's CA certificates, borrowed for this call.
-  std::unique_ptr<STACK_OF(X509), BorrowedStackDeleter> untrusted(
-      sk_X509_new_reserve(nullptr, static_cast<int>(sent.size() + state_->intermediates.size() + 1)));
+  std::unique_ptr<STACK_OF(X509), BorrowedStackDeleter> untrusted(sk_X509_new_reserve(
+      nullptr, static_cast<int>(sent.size() + state_->intermediates.size() + 1)));
   if (!untrusted) return fail(ossl::last_error("sk_X509_new_reserve"));
   for (X509* cert : sent) sk_X509_push(untrusted.get(), cert);
   for (const auto& cert : state_->intermediates) sk_X509_push(untrusted.get(), cert.get());
@@ -187,8 +202,8 @@ Result<VerifiedDeviceCertificate> IdevidVerifier::verify(X509* leaf, const std::
   if (::X509_verify_cert(vctx.get()) != 1) {
     const int err = ::X509_STORE_CTX_get_error(vctx.get());
     ossl::clear_errors();
-    return fail(Errc::Unauthenticated,
-                std::string("the client certificate does not verify: ") + ::X509_verify_cert_error_string(err));
+    return fail(Errc::Unauthenticated, std::string("the client certificate does not verify: ") +
+                                           ::X509_verify_cert_error_string(err));
   }
   if ((::X509_get_extension_flags(leaf) & EXFLAG_CA) != 0) {
     return fail(Errc::Unauthenticated, "the client certificate is a CA certificate");
@@ -202,7 +217,8 @@ Result<VerifiedDeviceCertificate> IdevidVerifier::verify(X509* leaf, const std::
   ::OPENSSL_free(der);
   const ASN1_INTEGER* serial = ::X509_get0_serialNumber(leaf);
   if (::ASN1_STRING_type(serial) == V_ASN1_INTEGER) {
-    const ByteView magnitude(::ASN1_STRING_get0_data(serial), static_cast<std::size_t>(::ASN1_STRING_length(serial)));
+    const ByteView magnitude(::ASN1_STRING_get0_data(serial),
+                             static_cast<std::size_t>(::ASN1_STRING_length(serial)));
     out.serial_hex = pki::serial_to_hex(pki::der::unsigned_integer_content(magnitude));
   }
   out.device_serial = subject_serial_number(leaf);

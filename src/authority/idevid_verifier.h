@@ -34,8 +34,8 @@ struct DeviceTrust {
 
 /// A device certificate whose chain verified.
 struct VerifiedDeviceCertificate {
-  Bytes der;                 // the leaf (as sent, for the DER overload)
-  std::string serial_hex;    // certificate serial, canonical (pki::serial_to_hex)
+  Bytes der;               // the leaf (as sent, for the DER overload)
+  std::string serial_hex;  // certificate serial, canonical (pki::serial_to_hex)
   /// The device serial: the subject's serialNumber (2.5.4.5), else the hwSerialNum of a
   /// hardwareModuleName otherName SAN (RFC 4108 §5, 1.3.6.1.5.5.7.8.4); nullopt when neither.
   std::optional<std::string> device_serial;
@@ -46,7 +46,8 @@ struct VerifiedDeviceCertificate {
 class IdevidVerifier final {
  public:
   /// InvalidArgument when a certificate of `trust` cannot be parsed.
-  static Result<std::shared_ptr<const IdevidVerifier>> create(const pki::CryptoContext& ctx, const DeviceTrust& trust);
+  static Result<std::shared_ptr<const IdevidVerifier>> create(const pki::CryptoContext& ctx,
+                                                              const DeviceTrust& trust);
   ~IdevidVerifier();
   IdevidVerifier(const IdevidVerifier&) = delete;
   IdevidVerifier& operator=(const IdevidVerifier&) = delete;
@@ -59,7 +60,8 @@ class IdevidVerifier final {
   /// The same for certificates a TLS stack has decoded already: OpenSSL 3.0's d2i_X509 costs
   /// about 0.5 ms per P-256 certificate here (it builds the key's EC group), as much as the rest
   /// of the verification. `leaf` and `sent` are borrowed for the call.
-  Result<VerifiedDeviceCertificate> verify(X509* leaf, const std::vector<X509*>& sent, TimePoint at) const;
+  Result<VerifiedDeviceCertificate> verify(X509* leaf, const std::vector<X509*>& sent,
+                                           TimePoint at) const;
 
   bool has_anchors() const;
 

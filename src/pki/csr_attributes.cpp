@@ -23,7 +23,8 @@ Result<Bytes> encode_csr_attrs(const std::vector<CsrAttrOrOid>& items) {
       der::Reader r(v);
       auto element = r.next();
       if (!element || !r.empty()) {
-        return fail(Errc::InvalidArgument, "a value of CSR attribute " + item.oid + " is not one DER element");
+        return fail(Errc::InvalidArgument,
+                    "a value of CSR attribute " + item.oid + " is not one DER element");
       }
     }
     // X.690 §11.6: the components of a SET OF are in ascending order of their encodings.
@@ -37,7 +38,8 @@ Result<Bytes> encode_csr_attrs(const std::vector<CsrAttrOrOid>& items) {
   return der::tlv(der::tag::kSequence, content);
 }
 
-Result<CsrAttrOrOid> csr_attribute_of_oids(std::string dotted, const std::vector<std::string>& value_oids) {
+Result<CsrAttrOrOid> csr_attribute_of_oids(std::string dotted,
+                                           const std::vector<std::string>& value_oids) {
   std::vector<Bytes> values;
   values.reserve(value_oids.size());
   for (const std::string& v : value_oids) {

@@ -35,6 +35,7 @@ Result<Bytes> encode_csr_attrs(const std::vector<CsrAttrOrOid>& items);
 
 /// An Attribute whose values are OBJECT IDENTIFIERs (the common case: a curve, a hash, extension
 /// OIDs of an extensionRequest). InvalidArgument for a malformed OID.
-Result<CsrAttrOrOid> csr_attribute_of_oids(std::string dotted, const std::vector<std::string>& value_oids);
+Result<CsrAttrOrOid> csr_attribute_of_oids(std::string dotted,
+                                           const std::vector<std::string>& value_oids);
 
 }  // namespace fleetpki::pki

@@ -9,11 +9,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -25,8 +24,8 @@
 #include "pki/certificate.h"
 #include "pki/csr_attributes.h"
 #include "pki/der.h"
-#include "pki/tbs_template.h"
 #include "pki/pem.h"
+#include "pki/tbs_template.h"
 #include "support/csr_factory.h"
 
 namespace fleetpki::authority {
@@ -44,13 +43,15 @@ struct Pkcs7Deleter {
 Bytes sha256(ByteView data) {
   Bytes out(32);
   std::size_t len = 0;
-  EXPECT_EQ(::EVP_Q_digest(nullptr, "SHA256", nullptr, data.data(), data.size(), out.data(), &len), 1);
+  EXPECT_EQ(::EVP_Q_digest(nullptr, "SHA256", nullptr, data.data(), data.size(), out.data(), &len),
+            1);
   return out;
 }
 
 std::string base64(ByteView data) {
   std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  const int n = ::EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(), static_cast<int>(data.size()));
+  const int n = ::EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data.data(),
+                                  static_cast<int>(data.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -71,16 +72,18 @@ Bytes spki_of(EVP_PKEY* key) {
 
 void add_names(X509_NAME* name, const Subject& subject) {
   for (const auto& [k, v] : subject) {
-    ASSERT_EQ(::X509_NAME_add_entry_by_txt(name, k.c_str(), MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(v.c_str()),
-                                           -1, -1, 0),
-              1)
+    ASSERT_EQ(
+        ::X509_NAME_add_entry_by_txt(name, k.c_str(), MBSTRING_UTF8,
+                                     reinterpret_cast<const unsigned char*>(v.c_str()), -1, -1, 0),
+        1)
         << k;
   }
 }
 
 /// A DER CSR made with OpenSSL's X509_REQ API (an independent encoder), optionally with a
 /// challengePassword (EST linking) and SANs ("DNS:x").
-Bytes make_csr(EVP_PKEY* key, const Subject& subject, const std::optional<std::string>& challenge = std::nullopt,
+Bytes make_csr(EVP_PKEY* key, const Subject& subject,
+               const std::optional<std::string>& challenge = std::nullopt,
                const std::vector<std::string>& sans = {}) {
   Ptr<X509_REQ> req(::X509_REQ_new());
   ::X509_REQ_set_version(req.get(), 0);
@@ -98,7 +101,8 @@ Bytes make_csr(EVP_PKEY* key, const Subject& subject, const std::optional<std::s
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, nullptr, nullptr, req.get(), nullptr, 0);
     STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
-    sk_X509_EXTENSION_push(exts, ::X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, joined.c_str()));
+    sk_X509_EXTENSION_push(
+        exts, ::X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, joined.c_str()));
     ::X509_REQ_add_extensions(req.get(), exts);
     sk_X509_EXTENSION_pop_free(exts, ::X509_EXTENSION_free);
   }
@@ -114,9 +118,10 @@ Bytes make_csr(EVP_PKEY* key, const Subject& subject, const std::optional<std::s
 /// A certification authority outside the platform (a contract manufacturer's PKI).
 class OutsideCa {
  public:
-  explicit OutsideCa(const std::string& cn, const OutsideCa* parent = nullptr) : key_(make_key("P-256")) {
-    cert_ = make(key_.get(), parent ? parent->key_.get() : key_.get(), parent ? parent->cert_.get() : nullptr,
-                 {{"CN", cn}}, /*ca=*/true, {});
+  explicit OutsideCa(const std::string& cn, const OutsideCa* parent = nullptr)
+      : key_(make_key("P-256")) {
+    cert_ = make(key_.get(), parent ? parent->key_.get() : key_.get(),
+                 parent ? parent->cert_.get() : nullptr, {{"CN", cn}}, /*ca=*/true, {});
   }
   /// A device certificate; `san_der` is the whole subjectAltName extnValue when given.
   Bytes issue(EVP_PKEY* device_key, const Subject& subject, const Bytes& san_der = {}) const {
@@ -134,8 +139,8 @@ class OutsideCa {
     ::OPENSSL_free(out);
     return der;
   }
-  static Ptr<X509> make(EVP_PKEY* subject_key, EVP_PKEY* issuer_key, X509* issuer, const Subject& subject, bool ca,
-                        const Bytes& san_der) {
+  static Ptr<X509> make(EVP_PKEY* subject_key, EVP_PKEY* issuer_key, X509* issuer,
+                        const Subject& subject, bool ca, const Bytes& san_der) {
     Ptr<X509> x(::X509_new());
     ::X509_set_version(x.get(), 2);
     Bytes serial = random_bytes(12);
@@ -143,8 +148,10 @@ class OutsideCa {
     Ptr<BIGNUM> bn(::BN_bin2bn(serial.data(), static_cast<int>(serial.size()), nullptr));
     ::BN_to_ASN1_INTEGER(bn.get(), ::X509_get_serialNumber(x.get()));
     add_names(::X509_get_subject_name(x.get()), subject);
-    ::X509_set_issuer_name(x.get(), issuer ? ::X509_get_subject_name(issuer) : ::X509_get_subject_name(x.get()));
-    ::X509_gmtime_adj(::X509_getm_notBefore(x.get()), -86400L * 365 * 10);  // the fake clock is in 2027
+    ::X509_set_issuer_name(
+        x.get(), issuer ? ::X509_get_subject_name(issuer) : ::X509_get_subject_name(x.get()));
+    ::X509_gmtime_adj(::X509_getm_notBefore(x.get()),
+                      -86400L * 365 * 10);  // the fake clock is in 2027
     ::X509_gmtime_adj(::X509_getm_notAfter(x.get()), 86400L * 365 * 30);
     ::X509_set_pubkey(x.get(), subject_key);
     X509V3_CTX ctx;
@@ -162,7 +169,8 @@ class OutsideCa {
     if (!san_der.empty()) {
       Ptr<ASN1_STRING> value(::ASN1_OCTET_STRING_new());
       ::ASN1_OCTET_STRING_set(value.get(), san_der.data(), static_cast<int>(san_der.size()));
-      X509_EXTENSION* ext = ::X509_EXTENSION_create_by_NID(nullptr, NID_subject_alt_name, 0, value.get());
+      X509_EXTENSION* ext =
+          ::X509_EXTENSION_create_by_NID(nullptr, NID_subject_alt_name, 0, value.get());
       ::X509_add_ext(x.get(), ext, -1);
       ::X509_EXTENSION_free(ext);
     }
@@ -180,7 +188,9 @@ class EstTest : public AuthorityTest {
   EstEnrollment& est() { return authority_->est(); }
   DeviceRegistry& devices() { return authority_->devices(); }
 
-  std::int64_t tenant_id(const std::string& name = "default") { return (*store_->find_tenant(name))->id; }
+  std::int64_t tenant_id(const std::string& name = "default") {
+    return (*store_->find_tenant(name))->id;
+  }
 
   void create_endpoint(const std::string& label, const EndpointSpec& spec, bool disabled = false,
                        const std::string& tenant = "default") {
@@ -208,7 +218,8 @@ class EstTest : public AuthorityTest {
   }
 
   void register_device(const std::string& serial, std::optional<std::string> type = std::nullopt) {
-    auto d = devices().register_device(platform_admin_, "default", serial, std::move(type), {"reg"});
+    auto d =
+        devices().register_device(platform_admin_, "default", serial, std::move(type), {"reg"});
     ASSERT_TRUE(d) << d.error().message;
   }
 
@@ -218,12 +229,15 @@ class EstTest : public AuthorityTest {
   }
 
   /// The factory's birth certificate for a device: the idevid profile of the manufacturing CA.
-  store::CertificateRecord issue_idevid(const std::string& serial, EVP_PKEY* key, bool registered = true) {
-    const std::string csr = pki::pem_encode(make_csr(key, {{"CN", "widget " + serial}, {"serialNumber", serial}}),
-                                            "CERTIFICATE REQUEST");
-    auto issued = authority_->issue(platform_admin_,
-                                    {"default", "idevid", csr, registered ? std::optional<std::string>(serial) : std::nullopt},
-                                    {"factory"});
+  store::CertificateRecord issue_idevid(const std::string& serial, EVP_PKEY* key,
+                                        bool registered = true) {
+    const std::string csr =
+        pki::pem_encode(make_csr(key, {{"CN", "widget " + serial}, {"serialNumber", serial}}),
+                        "CERTIFICATE REQUEST");
+    auto issued = authority_->issue(
+        platform_admin_,
+        {"default", "idevid", csr, registered ? std::optional<std::string>(serial) : std::nullopt},
+        {"factory"});
     EXPECT_TRUE(issued) << issued.error().message;
     return issued ? issued->record : store::CertificateRecord{};
   }
@@ -259,7 +273,8 @@ class EstTest : public AuthorityTest {
     register_device(serial);
     o.idevid = issue_idevid(serial, o.idevid_key.get());
     o.key = make_key("P-256");
-    auto r = est().simpleenroll(label, tls_client({o.idevid.der}), make_csr(o.key.get(), {{"CN", serial}}), {"enroll"});
+    auto r = est().simpleenroll(label, tls_client({o.idevid.der}),
+                                make_csr(o.key.get(), {{"CN", serial}}), {"enroll"});
     EXPECT_TRUE(r) << r.error().message;
     if (r) {
       o.ldevid = r->certificate_der;
@@ -294,14 +309,16 @@ class EstTest : public AuthorityTest {
   /// What an operator's approval does (issue for the device, record the serial on the request).
   std::string approve(store::EnrollmentRequestRecord request) {
     const std::string pem = pki::pem_encode(request.csr_der, "CERTIFICATE REQUEST");
-    auto issued = authority_->issue(platform_admin_, {"default", "ldevid", pem, request.device_serial}, {"approve"});
+    auto issued = authority_->issue(platform_admin_,
+                                    {"default", "ldevid", pem, request.device_serial}, {"approve"});
     EXPECT_TRUE(issued) << issued.error().message;
     if (!issued) return {};
     request.state = store::kEnrollmentIssued;
     request.certificate_serial = issued->record.serial_hex;
     request.decided_by = "op";
     request.decided_at = to_unix(clock_.now());
-    EXPECT_TRUE(store_->write([&](store::Transaction& tx) { return tx.update_enrollment_request(request); }));
+    EXPECT_TRUE(store_->write(
+        [&](store::Transaction& tx) { return tx.update_enrollment_request(request); }));
     return issued->record.serial_hex;
   }
 
@@ -310,7 +327,8 @@ class EstTest : public AuthorityTest {
     request.reason = reason;
     request.decided_by = "op";
     request.decided_at = to_unix(clock_.now());
-    EXPECT_TRUE(store_->write([&](store::Transaction& tx) { return tx.update_enrollment_request(request); }));
+    EXPECT_TRUE(store_->write(
+        [&](store::Transaction& tx) { return tx.update_enrollment_request(request); }));
   }
 
   void add_otp(const std::string& serial, const std::string& secret, std::int64_t ttl_seconds) {
@@ -336,7 +354,9 @@ class EstTest : public AuthorityTest {
   }
 };
 
-Errc code_of(const Result<EstResult>& r) { return r ? Errc::Internal : r.error().code; }
+Errc code_of(const Result<EstResult>& r) {
+  return r ? Errc::Internal : r.error().code;
+}
 
 // ---- zero-touch onboarding ----------------------------------------------------------------------
 
@@ -347,11 +367,14 @@ TEST_F(EstTest, ZeroTouchEnrollIssuesTheLdevidWithTheRegistryIdentityAndActivate
   EXPECT_EQ(device_state("SN-100"), "provisioned");
 
   auto key = make_key("P-256");
-  // The profile takes CN and serialNumber from the registry; a CSR naming another device is refused.
-  auto other = est().simpleenroll("factory", tls_client({idevid.der}), make_csr(key.get(), {{"CN", "SN-999"}}), {});
+  // The profile takes CN and serialNumber from the registry; a CSR naming another device is
+  // refused.
+  auto other = est().simpleenroll("factory", tls_client({idevid.der}),
+                                  make_csr(key.get(), {{"CN", "SN-999"}}), {});
   ASSERT_FALSE(other);
   EXPECT_EQ(other.error().code, Errc::InvalidArgument);
-  auto r = est().simpleenroll("factory", tls_client({idevid.der}), make_csr(key.get(), {{"O", "Acme"}}), {"req-1"});
+  auto r = est().simpleenroll("factory", tls_client({idevid.der}),
+                              make_csr(key.get(), {{"O", "Acme"}}), {"req-1"});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_FALSE(r->pending);
   EXPECT_TRUE(r->private_key_pkcs8.empty());
@@ -384,17 +407,19 @@ TEST_F(EstTest, AnActiveDeviceMayOnboardAgainWithItsIdevid) {
   auto o = onboard("SN-101");
   ASSERT_FALSE(o.ldevid.empty());
   auto key = make_key("P-256");
-  auto again = est().simpleenroll("factory", tls_client({o.idevid.der}), make_csr(key.get(), {{"CN", "SN-101"}}), {});
+  auto again = est().simpleenroll("factory", tls_client({o.idevid.der}),
+                                  make_csr(key.get(), {{"CN", "SN-101"}}), {});
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_NE(again->serial_hex, o.serial_hex);
 }
 
 TEST_F(EstTest, IdevidFromTheHardwareModuleNameWhenTheSubjectHasNoSerialNumber) {
-  // RFC 4108 §5 otherName hardwareModuleName { hwType 1.3.6.1.4.1.99999.1, hwSerialNum "WX-000123" }
-  // (STANDARDS.md §3 vector).
-  const Bytes san{0x30, 0x26, 0xA0, 0x24, 0x06, 0x08, 0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x04,
-                  0xA0, 0x18, 0x30, 0x16, 0x06, 0x09, 0x2B, 0x06, 0x01, 0x04, 0x01, 0x86, 0x8D, 0x1F,
-                  0x01, 0x04, 0x09, 0x57, 0x58, 0x2D, 0x30, 0x30, 0x30, 0x31, 0x32, 0x33};
+  // RFC 4108 §5 otherName hardwareModuleName { hwType 1.3.6.1.4.1.99999.1, hwSerialNum "WX-000123"
+  // } (STANDARDS.md §3 vector).
+  const Bytes san{0x30, 0x26, 0xA0, 0x24, 0x06, 0x08, 0x2B, 0x06, 0x01, 0x05,
+                  0x05, 0x07, 0x08, 0x04, 0xA0, 0x18, 0x30, 0x16, 0x06, 0x09,
+                  0x2B, 0x06, 0x01, 0x04, 0x01, 0x86, 0x8D, 0x1F, 0x01, 0x04,
+                  0x09, 0x57, 0x58, 0x2D, 0x30, 0x30, 0x30, 0x31, 0x32, 0x33};
   OutsideCa maker("Contract Manufacturer CA");
   EndpointSpec spec = factory_spec();
   spec.trusted_cas = {};
@@ -404,22 +429,27 @@ TEST_F(EstTest, IdevidFromTheHardwareModuleNameWhenTheSubjectHasNoSerialNumber) 
   auto device_key = make_key("P-256");
   const Bytes idevid = maker.issue(device_key.get(), {{"CN", "widget"}}, san);
   auto key = make_key("P-256");
-  auto r = est().simpleenroll("contract", tls_client({idevid}), make_csr(key.get(), {{"CN", "WX-000123"}}), {});
+  auto r = est().simpleenroll("contract", tls_client({idevid}),
+                              make_csr(key.get(), {{"CN", "WX-000123"}}), {});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(certificate(r->serial_hex).device_serial.value_or(""), "WX-000123");
 
   // Two serialNumber attributes name no one device (even with a hardwareModuleName).
   const Bytes ambiguous =
-      maker.issue(device_key.get(), {{"CN", "widget"}, {"serialNumber", "WX-000123"}, {"serialNumber", "WX-1"}}, san);
-  EXPECT_EQ(code_of(est().simpleenroll("contract", tls_client({ambiguous}), make_csr(key.get(), {{"CN", "WX-000123"}}), {})),
+      maker.issue(device_key.get(),
+                  {{"CN", "widget"}, {"serialNumber", "WX-000123"}, {"serialNumber", "WX-1"}}, san);
+  EXPECT_EQ(code_of(est().simpleenroll("contract", tls_client({ambiguous}),
+                                       make_csr(key.get(), {{"CN", "WX-000123"}}), {})),
             Errc::Unauthenticated);
   // Neither serialNumber nor hardwareModuleName: no identity.
   const Bytes anonymous = maker.issue(device_key.get(), {{"CN", "widget"}});
-  EXPECT_EQ(code_of(est().simpleenroll("contract", tls_client({anonymous}), make_csr(key.get(), {{"CN", "WX-000123"}}), {})),
+  EXPECT_EQ(code_of(est().simpleenroll("contract", tls_client({anonymous}),
+                                       make_csr(key.get(), {{"CN", "WX-000123"}}), {})),
             Errc::Unauthenticated);
 }
 
-// ---- chains and trust -----------------------------------------------------------------------------
+// ---- chains and trust
+// -----------------------------------------------------------------------------
 
 TEST_F(EstTest, ChainWithoutIntermediateIsCompletedFromTheTenantCas) {
   // Trusting only the tenant's root: the manufacturing CA between it and the IDevID is not sent
@@ -431,12 +461,13 @@ TEST_F(EstTest, ChainWithoutIntermediateIsCompletedFromTheTenantCas) {
   auto idevid_key = make_key("P-256");
   const auto idevid = issue_idevid("SN-110", idevid_key.get());
   auto key = make_key("P-256");
-  auto r = est().simpleenroll("via-root", tls_client({idevid.der}), make_csr(key.get(), {{"CN", "SN-110"}}), {});
+  auto r = est().simpleenroll("via-root", tls_client({idevid.der}),
+                              make_csr(key.get(), {{"CN", "SN-110"}}), {});
   ASSERT_TRUE(r) << r.error().message;
   // The root also anchors the LDevID just issued: it is still no birth certificate (a device
   // would otherwise skip the re-enroll rules).
-  auto ldevid_as_idevid =
-      est().simpleenroll("via-root", tls_client({r->certificate_der}), make_csr(key.get(), {{"CN", "SN-110"}}), {});
+  auto ldevid_as_idevid = est().simpleenroll("via-root", tls_client({r->certificate_der}),
+                                             make_csr(key.get(), {{"CN", "SN-110"}}), {});
   ASSERT_FALSE(ldevid_as_idevid);
   EXPECT_EQ(ldevid_as_idevid.error().code, Errc::PermissionDenied);
 
@@ -449,11 +480,14 @@ TEST_F(EstTest, ChainWithoutIntermediateIsCompletedFromTheTenantCas) {
   create_endpoint("cm", outside);
   register_device("SN-111");
   auto device_key = make_key("P-256");
-  const Bytes leaf = intermediate.issue(device_key.get(), {{"CN", "w"}, {"serialNumber", "SN-111"}});
-  auto missing = est().simpleenroll("cm", tls_client({leaf}), make_csr(key.get(), {{"CN", "SN-111"}}), {});
+  const Bytes leaf =
+      intermediate.issue(device_key.get(), {{"CN", "w"}, {"serialNumber", "SN-111"}});
+  auto missing =
+      est().simpleenroll("cm", tls_client({leaf}), make_csr(key.get(), {{"CN", "SN-111"}}), {});
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, Errc::Unauthenticated);
-  auto full = est().simpleenroll("cm", tls_client({leaf, intermediate.der()}), make_csr(key.get(), {{"CN", "SN-111"}}), {});
+  auto full = est().simpleenroll("cm", tls_client({leaf, intermediate.der()}),
+                                 make_csr(key.get(), {{"CN", "SN-111"}}), {});
   EXPECT_TRUE(full) << full.error().message;
 }
 
@@ -464,14 +498,16 @@ TEST_F(EstTest, IdevidFromAnUntrustedCaIsRefusedAndNothingIsIssued) {
   const Bytes forged = rogue.issue(device_key.get(), {{"CN", "w"}, {"serialNumber", "SN-120"}});
   const std::size_t before = stored_certificates();
   auto key = make_key("P-256");
-  auto r = est().simpleenroll("factory", tls_client({forged, rogue.der()}), make_csr(key.get(), {{"CN", "SN-120"}}), {});
+  auto r = est().simpleenroll("factory", tls_client({forged, rogue.der()}),
+                              make_csr(key.get(), {{"CN", "SN-120"}}), {});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::Unauthenticated);
   EXPECT_NE(r.error().message.find("does not verify"), std::string::npos) << r.error().message;
 
   // A certificate of the tenant's issuing CA (an LDevID) is no birth certificate here.
   auto o = onboard("SN-121");
-  auto as_idevid = est().simpleenroll("factory", tls_client({o.ldevid}), make_csr(key.get(), {{"CN", "SN-121"}}), {});
+  auto as_idevid = est().simpleenroll("factory", tls_client({o.ldevid}),
+                                      make_csr(key.get(), {{"CN", "SN-121"}}), {});
   ASSERT_FALSE(as_idevid);
   EXPECT_EQ(as_idevid.error().code, Errc::Unauthenticated);
 
@@ -488,7 +524,8 @@ TEST_F(EstTest, RevokedOrSuspendedIdevidIsRefusedLive) {
   const auto idevid = issue_idevid("SN-130", idevid_key.get());
   auto key = make_key("P-256");
   const Bytes csr = make_csr(key.get(), {{"CN", "SN-130"}});
-  ASSERT_TRUE(est().simpleenroll("factory", tls_client({idevid.der}), csr, {}));  // cached runtime warm
+  ASSERT_TRUE(
+      est().simpleenroll("factory", tls_client({idevid.der}), csr, {}));  // cached runtime warm
 
   ASSERT_TRUE(authority_->suspend(platform_admin_, "default", idevid.serial_hex, {}));
   auto suspended = est().simpleenroll("factory", tls_client({idevid.der}), csr, {});
@@ -499,8 +536,8 @@ TEST_F(EstTest, RevokedOrSuspendedIdevidIsRefusedLive) {
   ASSERT_TRUE(authority_->reactivate(platform_admin_, "default", idevid.serial_hex, {}));
   EXPECT_TRUE(est().simpleenroll("factory", tls_client({idevid.der}), csr, {}));
 
-  ASSERT_TRUE(authority_->revoke(platform_admin_, "default", idevid.serial_hex, pki::CrlReason::KeyCompromise,
-                                 std::nullopt, {}));
+  ASSERT_TRUE(authority_->revoke(platform_admin_, "default", idevid.serial_hex,
+                                 pki::CrlReason::KeyCompromise, std::nullopt, {}));
   auto revoked = est().simpleenroll("factory", tls_client({idevid.der}), csr, {});
   ASSERT_FALSE(revoked);
   EXPECT_EQ(revoked.error().code, Errc::PermissionDenied);
@@ -516,7 +553,8 @@ TEST_F(EstTest, AnIdevidSignedByOurCaButAbsentFromOurStoreIsRefused) {
   const auto idevid = issue_idevid("SN-135", idevid_key.get());
   auto cas = store_->list_cas(tenant_id());
   ASSERT_TRUE(cas);
-  auto mfg = std::find_if(cas->begin(), cas->end(), [](const auto& ca) { return ca.name == "manufacturing"; });
+  auto mfg = std::find_if(cas->begin(), cas->end(),
+                          [](const auto& ca) { return ca.name == "manufacturing"; });
   ASSERT_NE(mfg, cas->end());
   auto signer = vault_->open_signer(mfg->key_ref);
   ASSERT_TRUE(signer);
@@ -528,8 +566,9 @@ TEST_F(EstTest, AnIdevidSignedByOurCaButAbsentFromOurStoreIsRefused) {
   ASSERT_TRUE(fields.next());  // version
   auto serial = fields.expect(pki::der::tag::kInteger);
   ASSERT_TRUE(serial);
-  const std::size_t at = static_cast<std::size_t>(serial->content.data() - envelope->to_be_signed.encoded.data()) +
-                         serial->content.size() - 1;
+  const std::size_t at =
+      static_cast<std::size_t>(serial->content.data() - envelope->to_be_signed.encoded.data()) +
+      serial->content.size() - 1;
   tbs[at] ^= 0x01;
   auto signature = (*signer)->sign(tbs);
   ASSERT_TRUE(signature);
@@ -538,24 +577,28 @@ TEST_F(EstTest, AnIdevidSignedByOurCaButAbsentFromOurStoreIsRefused) {
 
   auto key = make_key("P-256");
   const std::size_t before = stored_certificates();
-  auto r = est().simpleenroll("factory", tls_client({forged}), make_csr(key.get(), {{"CN", "SN-135"}}), {});
+  auto r = est().simpleenroll("factory", tls_client({forged}),
+                              make_csr(key.get(), {{"CN", "SN-135"}}), {});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::Unauthenticated);
-  EXPECT_NE(r.error().message.find("not one this platform issued"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("not one this platform issued"), std::string::npos)
+      << r.error().message;
   EXPECT_EQ(stored_certificates(), before);
-  EXPECT_TRUE(est().simpleenroll("factory", tls_client({idevid.der}), make_csr(key.get(), {{"CN", "SN-135"}}), {}));
+  EXPECT_TRUE(est().simpleenroll("factory", tls_client({idevid.der}),
+                                 make_csr(key.get(), {{"CN", "SN-135"}}), {}));
 }
 
 TEST_F(EstTest, AnotherTenantsBirthCertificateIsNotTrusted) {
   ASSERT_TRUE(authority_->create_tenant(platform_admin_, "other", {}));
   auto other_key = make_key("P-256");
-  const std::string csr = pki::pem_encode(make_csr(other_key.get(), {{"CN", "w"}, {"serialNumber", "SN-136"}}),
-                                          "CERTIFICATE REQUEST");
+  const std::string csr = pki::pem_encode(
+      make_csr(other_key.get(), {{"CN", "w"}, {"serialNumber", "SN-136"}}), "CERTIFICATE REQUEST");
   auto foreign = authority_->issue(platform_admin_, {"other", "idevid", csr, std::nullopt}, {});
   ASSERT_TRUE(foreign) << foreign.error().message;
   register_device("SN-136");
   auto key = make_key("P-256");
-  auto r = est().simpleenroll("factory", tls_client({foreign->record.der}), make_csr(key.get(), {{"CN", "SN-136"}}), {});
+  auto r = est().simpleenroll("factory", tls_client({foreign->record.der}),
+                              make_csr(key.get(), {{"CN", "SN-136"}}), {});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::Unauthenticated);
 }
@@ -601,11 +644,14 @@ TEST_F(EstTest, SuspendedOrDecommissionedDeviceIsRefused) {
   auto key = make_key("P-256");
   for (const auto& [serial, actions] :
        std::vector<std::pair<std::string, std::vector<DeviceAction>>>{
-           {"SN-150", {DeviceAction::Provision, DeviceAction::Activate, DeviceAction::Suspend}}, {"SN-151", {DeviceAction::Decommission}}}) {
+           {"SN-150", {DeviceAction::Provision, DeviceAction::Activate, DeviceAction::Suspend}},
+           {"SN-151", {DeviceAction::Decommission}}}) {
     register_device(serial);
-    for (DeviceAction action : actions) ASSERT_TRUE(devices().transition(platform_admin_, "default", serial, action, {}));
+    for (DeviceAction action : actions)
+      ASSERT_TRUE(devices().transition(platform_admin_, "default", serial, action, {}));
     const Bytes idevid = maker.issue(key.get(), {{"CN", "w"}, {"serialNumber", serial}});
-    auto r = est().simpleenroll("cm", tls_client({idevid}), make_csr(key.get(), {{"CN", serial}}), {});
+    auto r =
+        est().simpleenroll("cm", tls_client({idevid}), make_csr(key.get(), {{"CN", serial}}), {});
     ASSERT_FALSE(r) << serial;
     EXPECT_EQ(r.error().code, Errc::PermissionDenied) << serial;
     EXPECT_NE(r.error().message.find(device_state(serial)), std::string::npos) << r.error().message;
@@ -614,12 +660,13 @@ TEST_F(EstTest, SuspendedOrDecommissionedDeviceIsRefused) {
 
 TEST_F(EstTest, DeviceTypeMustMatchTheEndpointAndItsManufacturingCas) {
   ASSERT_TRUE(devices().create_type(platform_admin_, "default", {.name = "meter"}, {}));
-  ASSERT_TRUE(devices().create_type(platform_admin_, "default",
-                                    {.name = "gateway", .default_profiles = {}, .allowed_manufacturing_cas = {"issuing"}},
-                                    {}));
-  ASSERT_TRUE(devices().create_type(platform_admin_, "default",
-                                    {.name = "sensor", .default_profiles = {}, .allowed_manufacturing_cas = {"manufacturing"}},
-                                    {}));
+  ASSERT_TRUE(devices().create_type(
+      platform_admin_, "default",
+      {.name = "gateway", .default_profiles = {}, .allowed_manufacturing_cas = {"issuing"}}, {}));
+  ASSERT_TRUE(devices().create_type(
+      platform_admin_, "default",
+      {.name = "sensor", .default_profiles = {}, .allowed_manufacturing_cas = {"manufacturing"}},
+      {}));
   EndpointSpec spec = factory_spec();
   spec.device_type = "meter";
   create_endpoint("meters", spec);
@@ -628,7 +675,8 @@ TEST_F(EstTest, DeviceTypeMustMatchTheEndpointAndItsManufacturingCas) {
   register_device("SN-160");  // default type
   auto k1 = make_key("P-256");
   auto plain = issue_idevid("SN-160", k1.get());
-  auto wrong_type = est().simpleenroll("meters", tls_client({plain.der}), make_csr(key.get(), {{"CN", "SN-160"}}), {});
+  auto wrong_type = est().simpleenroll("meters", tls_client({plain.der}),
+                                       make_csr(key.get(), {{"CN", "SN-160"}}), {});
   ASSERT_FALSE(wrong_type);
   EXPECT_EQ(wrong_type.error().code, Errc::PermissionDenied);
   EXPECT_NE(wrong_type.error().message.find("type"), std::string::npos);
@@ -636,23 +684,27 @@ TEST_F(EstTest, DeviceTypeMustMatchTheEndpointAndItsManufacturingCas) {
   register_device("SN-161", "meter");
   auto k2 = make_key("P-256");
   auto meter = issue_idevid("SN-161", k2.get());
-  EXPECT_TRUE(est().simpleenroll("meters", tls_client({meter.der}), make_csr(key.get(), {{"CN", "SN-161"}}), {}));
+  EXPECT_TRUE(est().simpleenroll("meters", tls_client({meter.der}),
+                                 make_csr(key.get(), {{"CN", "SN-161"}}), {}));
 
   // Gateways accept only birth certificates of the "issuing" CA: ours come from "manufacturing".
   register_device("SN-162", "gateway");
   auto k3 = make_key("P-256");
   auto gateway = issue_idevid("SN-162", k3.get());
-  auto wrong_maker = est().simpleenroll("factory", tls_client({gateway.der}), make_csr(key.get(), {{"CN", "SN-162"}}), {});
+  auto wrong_maker = est().simpleenroll("factory", tls_client({gateway.der}),
+                                        make_csr(key.get(), {{"CN", "SN-162"}}), {});
   ASSERT_FALSE(wrong_maker);
   EXPECT_EQ(wrong_maker.error().code, Errc::PermissionDenied);
 
   register_device("SN-163", "sensor");
   auto k4 = make_key("P-256");
   auto sensor = issue_idevid("SN-163", k4.get());
-  EXPECT_TRUE(est().simpleenroll("factory", tls_client({sensor.der}), make_csr(key.get(), {{"CN", "SN-163"}}), {}));
+  EXPECT_TRUE(est().simpleenroll("factory", tls_client({sensor.der}),
+                                 make_csr(key.get(), {{"CN", "SN-163"}}), {}));
 }
 
-// ---- CSR checks and linking ----------------------------------------------------------------------
+// ---- CSR checks and linking
+// ----------------------------------------------------------------------
 
 TEST_F(EstTest, CsrWithABadSignatureOrAnotherSerialIsRefused) {
   register_device("SN-170");
@@ -668,8 +720,9 @@ TEST_F(EstTest, CsrWithABadSignatureOrAnotherSerialIsRefused) {
   EXPECT_EQ(code_of(est().simpleenroll("factory", tls_client({idevid.der}), Bytes{0x30, 0x00}, {})),
             Errc::InvalidArgument);
   // The identity is the registry's: a CSR naming another serial is refused.
-  auto other = est().simpleenroll("factory", tls_client({idevid.der}),
-                                  make_csr(key.get(), {{"CN", "SN-170"}, {"serialNumber", "SN-999"}}), {});
+  auto other =
+      est().simpleenroll("factory", tls_client({idevid.der}),
+                         make_csr(key.get(), {{"CN", "SN-170"}, {"serialNumber", "SN-999"}}), {});
   ASSERT_FALSE(other);
   EXPECT_EQ(other.error().code, Errc::InvalidArgument);
   EXPECT_EQ(stored_certificates(), before);
@@ -693,10 +746,14 @@ TEST_F(EstTest, LinkingOffOptionalRequiredOnTls12AndTls13) {
     bool accepted;
   };
   const std::vector<Case> cases = {
-      {EstLinking::Off, Value::Matching, true},          {EstLinking::Off, Value::Mismatching, true},
-      {EstLinking::Off, Value::Missing, true},           {EstLinking::Optional, Value::Matching, true},
-      {EstLinking::Optional, Value::Mismatching, false}, {EstLinking::Optional, Value::Missing, true},
-      {EstLinking::Required, Value::Matching, true},     {EstLinking::Required, Value::Mismatching, false},
+      {EstLinking::Off, Value::Matching, true},
+      {EstLinking::Off, Value::Mismatching, true},
+      {EstLinking::Off, Value::Missing, true},
+      {EstLinking::Optional, Value::Matching, true},
+      {EstLinking::Optional, Value::Mismatching, false},
+      {EstLinking::Optional, Value::Missing, true},
+      {EstLinking::Required, Value::Matching, true},
+      {EstLinking::Required, Value::Mismatching, false},
       {EstLinking::Required, Value::Missing, false},
   };
   for (int version : {0x0303, 0x0304}) {
@@ -708,9 +765,10 @@ TEST_F(EstTest, LinkingOffOptionalRequiredOnTls12AndTls13) {
       std::optional<std::string> challenge;
       if (c.value == Value::Matching) challenge = base64(client.channel_binding);
       if (c.value == Value::Mismatching) challenge = base64(other_session);
-      auto r = est().simpleenroll(label, client, make_csr(key.get(), {{"CN", "SN-180"}}, challenge), {});
-      const std::string what = label + " value " + std::to_string(static_cast<int>(c.value)) + " TLS " +
-                               std::to_string(version);
+      auto r =
+          est().simpleenroll(label, client, make_csr(key.get(), {{"CN", "SN-180"}}, challenge), {});
+      const std::string what = label + " value " + std::to_string(static_cast<int>(c.value)) +
+                               " TLS " + std::to_string(version);
       EXPECT_EQ(static_cast<bool>(r), c.accepted) << what << (r ? "" : ": " + r.error().message);
       if (!r) {
         EXPECT_EQ(r.error().code, Errc::InvalidArgument) << what;
@@ -724,7 +782,8 @@ TEST_F(EstTest, LinkingOffOptionalRequiredOnTls12AndTls13) {
                                        make_csr(key.get(), {{"CN", "SN-180"}}, "x"), {})),
             Errc::InvalidArgument);
   // Optional with a challengePassword but no binding: not linked.
-  EXPECT_EQ(code_of(est().simpleenroll("link-optional", unbound, make_csr(key.get(), {{"CN", "SN-180"}}, "x"), {})),
+  EXPECT_EQ(code_of(est().simpleenroll("link-optional", unbound,
+                                       make_csr(key.get(), {{"CN", "SN-180"}}, "x"), {})),
             Errc::InvalidArgument);
 }
 
@@ -772,8 +831,10 @@ TEST_F(EstTest, HeldRequestIsPendingUntilApprovedThenTheIdenticalRetryReturnsThe
   EXPECT_EQ(once_more->serial_hex, serial);  // the same certificate, not a new one
   EXPECT_EQ(stored_certificates(), before + 1);
   // Revoked meanwhile: the retry gets no revoked certificate.
-  ASSERT_TRUE(authority_->revoke(platform_admin_, "default", serial, pki::CrlReason::Superseded, std::nullopt, {}));
-  EXPECT_EQ(code_of(est().simpleenroll("manual", tls_client({idevid.der}), csr, {})), Errc::PermissionDenied);
+  ASSERT_TRUE(authority_->revoke(platform_admin_, "default", serial, pki::CrlReason::Superseded,
+                                 std::nullopt, {}));
+  EXPECT_EQ(code_of(est().simpleenroll("manual", tls_client({idevid.der}), csr, {})),
+            Errc::PermissionDenied);
 
   // Another CSR is another request; rejected, its retries are refused with the reason.
   auto key2 = make_key("P-256");
@@ -823,11 +884,14 @@ TEST_F(EstTest, OtpAuthenticatesOnceAndExpires) {
   const Bytes csr = make_csr(key.get(), {{"CN", "SN-200"}});
   const std::size_t before = stored_certificates();
 
-  EXPECT_EQ(code_of(est().simpleenroll("otp", basic_client("SN-200", "wrong horse"), csr, {})), Errc::Unauthenticated);
-  EXPECT_EQ(code_of(est().simpleenroll("otp", basic_client("SN-201", "correct horse"), csr, {})), Errc::Unauthenticated);
+  EXPECT_EQ(code_of(est().simpleenroll("otp", basic_client("SN-200", "wrong horse"), csr, {})),
+            Errc::Unauthenticated);
+  EXPECT_EQ(code_of(est().simpleenroll("otp", basic_client("SN-201", "correct horse"), csr, {})),
+            Errc::Unauthenticated);
   EXPECT_EQ(code_of(est().simpleenroll("otp", EstClient{}, csr, {})), Errc::Unauthenticated);
   // A client certificate is no credential on an OTP-only endpoint.
-  EXPECT_EQ(code_of(est().simpleenroll("otp", tls_client({Bytes{0x30, 0x00}}), csr, {})), Errc::Unauthenticated);
+  EXPECT_EQ(code_of(est().simpleenroll("otp", tls_client({Bytes{0x30, 0x00}}), csr, {})),
+            Errc::Unauthenticated);
   EXPECT_EQ(stored_certificates(), before);
 
   auto good = est().simpleenroll("otp", basic_client("SN-200", "correct horse"), csr, {"otp-1"});
@@ -844,7 +908,8 @@ TEST_F(EstTest, OtpAuthenticatesOnceAndExpires) {
 
   add_otp("SN-200", "short lived", 60);
   clock_.advance(std::chrono::seconds(61));
-  EXPECT_EQ(code_of(est().simpleenroll("otp", basic_client("SN-200", "short lived"), csr, {})), Errc::Unauthenticated);
+  EXPECT_EQ(code_of(est().simpleenroll("otp", basic_client("SN-200", "short lived"), csr, {})),
+            Errc::Unauthenticated);
   EXPECT_EQ(stored_certificates(), before + 1);
 }
 
@@ -869,7 +934,8 @@ TEST_F(EstTest, OtpOfAHeldRequestStaysUsableUntilTheCertificateIsDelivered) {
   ASSERT_TRUE(delivered) << delivered.error().message;
   EXPECT_EQ(delivered->serial_hex, serial);
   // Delivered: the OTP is spent.
-  EXPECT_EQ(code_of(est().simpleenroll("otp-manual", basic_client("SN-210", "s3cret"), csr, {})), Errc::Unauthenticated);
+  EXPECT_EQ(code_of(est().simpleenroll("otp-manual", basic_client("SN-210", "s3cret"), csr, {})),
+            Errc::Unauthenticated);
 }
 
 TEST_F(EstTest, OtpIsNotSpentByACsrThatIssuanceRefuses) {
@@ -880,10 +946,12 @@ TEST_F(EstTest, OtpIsNotSpentByACsrThatIssuanceRefuses) {
   register_device("SN-215");
   add_otp("SN-215", "pw", 3600);
   auto key = make_key("P-256");
-  EXPECT_EQ(code_of(est().simpleenroll("otp", basic_client("SN-215", "pw"),
-                                       make_csr(key.get(), {{"CN", "SN-215"}, {"serialNumber", "SN-1"}}), {})),
+  EXPECT_EQ(code_of(est().simpleenroll(
+                "otp", basic_client("SN-215", "pw"),
+                make_csr(key.get(), {{"CN", "SN-215"}, {"serialNumber", "SN-1"}}), {})),
             Errc::InvalidArgument);
-  EXPECT_TRUE(est().simpleenroll("otp", basic_client("SN-215", "pw"), make_csr(key.get(), {{"CN", "SN-215"}}), {}));
+  EXPECT_TRUE(est().simpleenroll("otp", basic_client("SN-215", "pw"),
+                                 make_csr(key.get(), {{"CN", "SN-215"}}), {}));
 }
 
 TEST_F(EstTest, RacingEnrollmentsWithOneOtpGetOneCertificate) {
@@ -904,7 +972,8 @@ TEST_F(EstTest, RacingEnrollmentsWithOneOtpGetOneCertificate) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kRacers; ++i) {
     threads.emplace_back([&, i] {
-      auto r = est().simpleenroll("otp", basic_client("SN-220", "once"), csrs[static_cast<std::size_t>(i)], {});
+      auto r = est().simpleenroll("otp", basic_client("SN-220", "once"),
+                                  csrs[static_cast<std::size_t>(i)], {});
       (r ? issued : refused).fetch_add(1);
       if (!r) {
         EXPECT_EQ(r.error().code, Errc::Unauthenticated) << r.error().message;
@@ -948,7 +1017,8 @@ TEST_F(EstTest, ReenrollWithTheSameKeyRenewsAndWithANewKeyRekeys) {
   const Subject subject = {{"CN", "SN-300"}, {"serialNumber", "SN-300"}};
   const auto old = certificate(o.serial_hex);
 
-  auto renewed = est().simplereenroll("factory", tls_client({o.ldevid}), make_csr(o.key.get(), subject), {"renew"});
+  auto renewed = est().simplereenroll("factory", tls_client({o.ldevid}),
+                                      make_csr(o.key.get(), subject), {"renew"});
   ASSERT_TRUE(renewed) << renewed.error().message;
   const auto renewal = certificate(renewed->serial_hex);
   EXPECT_EQ(renewal.renewal_of.value_or(0), old.id);
@@ -968,8 +1038,8 @@ TEST_F(EstTest, ReenrollWithTheSameKeyRenewsAndWithANewKeyRekeys) {
   EXPECT_TRUE(renew_audited);
 
   auto new_key = make_key("P-256");
-  auto rekeyed = est().simplereenroll("factory", tls_client({renewed->certificate_der}), make_csr(new_key.get(), subject),
-                                      {"rekey"});
+  auto rekeyed = est().simplereenroll("factory", tls_client({renewed->certificate_der}),
+                                      make_csr(new_key.get(), subject), {"rekey"});
   ASSERT_TRUE(rekeyed) << rekeyed.error().message;
   auto rekeyed_cert = pki::Certificate::from_der(crypto_, rekeyed->certificate_der);
   ASSERT_TRUE(rekeyed_cert);
@@ -981,14 +1051,16 @@ TEST_F(EstTest, ReenrollWithTheSameKeyRenewsAndWithANewKeyRekeys) {
 TEST_F(EstTest, ReenrollRefusesAnotherSubjectOrSan) {
   auto o = onboard("SN-310");
   const std::size_t before = stored_certificates();
-  auto subject = est().simplereenroll("factory", tls_client({o.ldevid}),
-                                      make_csr(o.key.get(), {{"CN", "SN-311"}, {"serialNumber", "SN-310"}}), {});
+  auto subject = est().simplereenroll(
+      "factory", tls_client({o.ldevid}),
+      make_csr(o.key.get(), {{"CN", "SN-311"}, {"serialNumber", "SN-310"}}), {});
   ASSERT_FALSE(subject);
   EXPECT_EQ(subject.error().code, Errc::InvalidArgument);
-  auto san = est().simplereenroll("factory", tls_client({o.ldevid}),
-                                  make_csr(o.key.get(), {{"CN", "SN-310"}, {"serialNumber", "SN-310"}}, std::nullopt,
-                                           {"DNS:sn-310.example"}),
-                                  {});
+  auto san =
+      est().simplereenroll("factory", tls_client({o.ldevid}),
+                           make_csr(o.key.get(), {{"CN", "SN-310"}, {"serialNumber", "SN-310"}},
+                                    std::nullopt, {"DNS:sn-310.example"}),
+                           {});
   ASSERT_FALSE(san);
   EXPECT_EQ(san.error().code, Errc::InvalidArgument);
   EXPECT_EQ(stored_certificates(), before);
@@ -1002,42 +1074,52 @@ TEST_F(EstTest, ReenrollRefusesRevokedSuspendedExpiredAndForeignCertificates) {
   const Subject sb = {{"CN", "SN-321"}, {"serialNumber", "SN-321"}};
   const Subject sc = {{"CN", "SN-322"}, {"serialNumber", "SN-322"}};
 
-  ASSERT_TRUE(authority_->revoke(platform_admin_, "default", a.serial_hex, pki::CrlReason::KeyCompromise, std::nullopt, {}));
-  auto revoked = est().simplereenroll("factory", tls_client({a.ldevid}), make_csr(a.key.get(), sa), {});
+  ASSERT_TRUE(authority_->revoke(platform_admin_, "default", a.serial_hex,
+                                 pki::CrlReason::KeyCompromise, std::nullopt, {}));
+  auto revoked =
+      est().simplereenroll("factory", tls_client({a.ldevid}), make_csr(a.key.get(), sa), {});
   ASSERT_FALSE(revoked);
   EXPECT_EQ(revoked.error().code, Errc::PermissionDenied);
 
   ASSERT_TRUE(authority_->suspend(platform_admin_, "default", b.serial_hex, {}));
-  auto suspended = est().simplereenroll("factory", tls_client({b.ldevid}), make_csr(b.key.get(), sb), {});
+  auto suspended =
+      est().simplereenroll("factory", tls_client({b.ldevid}), make_csr(b.key.get(), sb), {});
   ASSERT_FALSE(suspended);
   EXPECT_EQ(suspended.error().code, Errc::PermissionDenied);
 
   // A birth certificate does not re-enroll (IDevIDs authorize enrollment only).
-  auto idevid = est().simplereenroll("factory", tls_client({c.idevid.der}), make_csr(c.idevid_key.get(), sc), {});
+  auto idevid = est().simplereenroll("factory", tls_client({c.idevid.der}),
+                                     make_csr(c.idevid_key.get(), sc), {});
   ASSERT_FALSE(idevid);
   EXPECT_EQ(idevid.error().code, Errc::PermissionDenied);
 
   // Not ours, and nothing at all.
   OutsideCa rogue("Rogue");
   const Bytes foreign = rogue.issue(c.key.get(), sc);
-  EXPECT_EQ(code_of(est().simplereenroll("factory", tls_client({foreign}), make_csr(c.key.get(), sc), {})),
+  EXPECT_EQ(code_of(est().simplereenroll("factory", tls_client({foreign}),
+                                         make_csr(c.key.get(), sc), {})),
             Errc::Unauthenticated);
-  EXPECT_EQ(code_of(est().simplereenroll("factory", EstClient{}, make_csr(c.key.get(), sc), {})), Errc::Unauthenticated);
+  EXPECT_EQ(code_of(est().simplereenroll("factory", EstClient{}, make_csr(c.key.get(), sc), {})),
+            Errc::Unauthenticated);
 
   // Expired: enroll again with the IDevID, which still works.
   clock_.advance(std::chrono::hours(24 * 366));
-  auto expired = est().simplereenroll("factory", tls_client({c.ldevid}), make_csr(c.key.get(), sc), {});
+  auto expired =
+      est().simplereenroll("factory", tls_client({c.ldevid}), make_csr(c.key.get(), sc), {});
   ASSERT_FALSE(expired);
   EXPECT_EQ(expired.error().code, Errc::Unauthenticated);
   EXPECT_NE(expired.error().message.find("IDevID"), std::string::npos);
-  EXPECT_TRUE(est().simpleenroll("factory", tls_client({c.idevid.der}), make_csr(c.key.get(), {{"CN", "SN-322"}}), {}));
+  EXPECT_TRUE(est().simpleenroll("factory", tls_client({c.idevid.der}),
+                                 make_csr(c.key.get(), {{"CN", "SN-322"}}), {}));
 }
 
 TEST_F(EstTest, ReenrollRefusesADeviceThatIsNoLongerActive) {
   auto o = onboard("SN-330");
-  ASSERT_TRUE(devices().transition(platform_admin_, "default", "SN-330", DeviceAction::Decommission, {}));
-  auto r = est().simplereenroll("factory", tls_client({o.ldevid}),
-                                make_csr(o.key.get(), {{"CN", "SN-330"}, {"serialNumber", "SN-330"}}), {});
+  ASSERT_TRUE(
+      devices().transition(platform_admin_, "default", "SN-330", DeviceAction::Decommission, {}));
+  auto r = est().simplereenroll(
+      "factory", tls_client({o.ldevid}),
+      make_csr(o.key.get(), {{"CN", "SN-330"}, {"serialNumber", "SN-330"}}), {});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, Errc::PermissionDenied);
 }
@@ -1048,10 +1130,12 @@ TEST_F(EstTest, ReenrollOutsideTheRenewalWindowNeedsAnOperatorGrant) {
   // the tenant's runtime changed.
   Profile ldevid = *builtin_template("ldevid");
   ldevid.renewal_window_days = 30;
-  ASSERT_TRUE(authority_->profiles().add_version(platform_admin_, "default", "ldevid", ldevid.to_json(), {}));
+  ASSERT_TRUE(authority_->profiles().add_version(platform_admin_, "default", "ldevid",
+                                                 ldevid.to_json(), {}));
   const Subject subject = {{"CN", "SN-340"}, {"serialNumber", "SN-340"}};
 
-  auto early = est().simplereenroll("factory", tls_client({o.ldevid}), make_csr(o.key.get(), subject), {});
+  auto early =
+      est().simplereenroll("factory", tls_client({o.ldevid}), make_csr(o.key.get(), subject), {});
   ASSERT_FALSE(early);
   EXPECT_EQ(early.error().code, Errc::PermissionDenied);
   EXPECT_NE(early.error().message.find("outside the renewal window"), std::string::npos);
@@ -1067,16 +1151,19 @@ TEST_F(EstTest, ReenrollOutsideTheRenewalWindowNeedsAnOperatorGrant) {
     (void)id;
     return ok();
   }));
-  auto granted = est().simplereenroll("factory", tls_client({o.ldevid}), make_csr(o.key.get(), subject), {});
+  auto granted =
+      est().simplereenroll("factory", tls_client({o.ldevid}), make_csr(o.key.get(), subject), {});
   ASSERT_TRUE(granted) << granted.error().message;
   // The grant was for one renewal.
-  auto again = est().simplereenroll("factory", tls_client({granted->certificate_der}), make_csr(o.key.get(), subject), {});
+  auto again = est().simplereenroll("factory", tls_client({granted->certificate_der}),
+                                    make_csr(o.key.get(), subject), {});
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code, Errc::PermissionDenied);
 
   // Inside the window no grant is needed.
   clock_.advance(std::chrono::hours(24 * 340));
-  auto in_window = est().simplereenroll("factory", tls_client({granted->certificate_der}), make_csr(o.key.get(), subject), {});
+  auto in_window = est().simplereenroll("factory", tls_client({granted->certificate_der}),
+                                        make_csr(o.key.get(), subject), {});
   EXPECT_TRUE(in_window) << in_window.error().message;
 }
 
@@ -1089,11 +1176,14 @@ TEST_F(EstTest, ReenrollNeedsTheLdevidModeAndLinkingApplies) {
   create_endpoint("linked", linked);
   auto o = onboard("SN-350");
   const Subject subject = {{"CN", "SN-350"}, {"serialNumber", "SN-350"}};
-  EXPECT_EQ(code_of(est().simplereenroll("enroll-only", tls_client({o.ldevid}), make_csr(o.key.get(), subject), {})),
+  EXPECT_EQ(code_of(est().simplereenroll("enroll-only", tls_client({o.ldevid}),
+                                         make_csr(o.key.get(), subject), {})),
             Errc::PermissionDenied);
   EstClient client = tls_client({o.ldevid}, 0x0303);
-  EXPECT_EQ(code_of(est().simplereenroll("linked", client, make_csr(o.key.get(), subject), {})), Errc::InvalidArgument);
-  auto ok_linked = est().simplereenroll("linked", client, make_csr(o.key.get(), subject, base64(client.channel_binding)), {});
+  EXPECT_EQ(code_of(est().simplereenroll("linked", client, make_csr(o.key.get(), subject), {})),
+            Errc::InvalidArgument);
+  auto ok_linked = est().simplereenroll(
+      "linked", client, make_csr(o.key.get(), subject, base64(client.channel_binding)), {});
   EXPECT_TRUE(ok_linked) << ok_linked.error().message;
 }
 
@@ -1117,7 +1207,8 @@ TEST_F(EstTest, ServerkeygenReturnsAKeyWhosePublicPartIsInTheCertificate) {
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_FALSE(r->private_key_pkcs8.empty());
   const unsigned char* p = r->private_key_pkcs8.data();
-  Ptr<EVP_PKEY> key(::d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(r->private_key_pkcs8.size())));
+  Ptr<EVP_PKEY> key(
+      ::d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(r->private_key_pkcs8.size())));
   ASSERT_TRUE(key);
   EXPECT_EQ(::EVP_PKEY_is_a(key.get(), "EC"), 1);
   auto cert = pki::Certificate::from_der(crypto_, r->certificate_der);
@@ -1140,7 +1231,8 @@ TEST_F(EstTest, ServerkeygenMakesTheProfileKeyType) {
   auto idevid_key = make_key("P-256");
   const auto idevid = issue_idevid("SN-410", idevid_key.get());
   auto throwaway = make_key("P-256");
-  auto r = est().serverkeygen("keygen-p384", tls_client({idevid.der}), make_csr(throwaway.get(), {{"CN", "SN-410"}}), {});
+  auto r = est().serverkeygen("keygen-p384", tls_client({idevid.der}),
+                              make_csr(throwaway.get(), {{"CN", "SN-410"}}), {});
   ASSERT_TRUE(r) << r.error().message;
   auto cert = pki::Certificate::from_der(crypto_, r->certificate_der);
   ASSERT_TRUE(cert);
@@ -1157,7 +1249,8 @@ TEST_F(EstTest, ServerkeygenMakesTheProfileKeyType) {
                                       make_csr(throwaway.get(), {{"CN", "SN-410"}}), {});
   ASSERT_TRUE(ed_result) << ed_result.error().message;
   const unsigned char* p = ed_result->private_key_pkcs8.data();
-  Ptr<EVP_PKEY> key(::d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(ed_result->private_key_pkcs8.size())));
+  Ptr<EVP_PKEY> key(
+      ::d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(ed_result->private_key_pkcs8.size())));
   ASSERT_TRUE(key);
   EXPECT_EQ(::EVP_PKEY_is_a(key.get(), "ED25519"), 1);
   auto ed_cert = pki::Certificate::from_der(crypto_, ed_result->certificate_der);
@@ -1200,7 +1293,8 @@ TEST_F(EstTest, CsrattrsSaysWhatTheProfileNeeds) {
   // which is libest's "PoP required" vector.
   auto pop = est().csrattrs("factory");
   ASSERT_TRUE(pop);
-  EXPECT_EQ(*pop, (Bytes{0x30, 0x0B, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x07}));
+  EXPECT_EQ(*pop,
+            (Bytes{0x30, 0x0B, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x07}));
   EndpointSpec off = factory_spec();
   off.linking = EstLinking::Off;
   create_endpoint("no-link", off);
@@ -1248,7 +1342,8 @@ TEST_F(EstTest, UnknownOrDisabledLabelsAreNotFound) {
   ASSERT_TRUE(rec && *rec);
   store::EnrollmentEndpointRecord changed = **rec;
   changed.disabled = true;
-  ASSERT_TRUE(store_->write([&](store::Transaction& tx) { return tx.update_enrollment_endpoint(changed); }));
+  ASSERT_TRUE(store_->write(
+      [&](store::Transaction& tx) { return tx.update_enrollment_endpoint(changed); }));
   est().invalidate("factory");
   EXPECT_EQ(est().cacerts("factory").error().code, Errc::NotFound);
 
@@ -1256,7 +1351,8 @@ TEST_F(EstTest, UnknownOrDisabledLabelsAreNotFound) {
   ASSERT_TRUE(authority_->create_tenant(platform_admin_, "acme", {}));
   create_endpoint("acme", factory_spec(), false, "acme");
   ASSERT_TRUE(est().cacerts("acme"));
-  ASSERT_TRUE(store_->write([&](store::Transaction& tx) { return tx.set_tenant_disabled(tenant_id("acme"), true); }));
+  ASSERT_TRUE(store_->write(
+      [&](store::Transaction& tx) { return tx.set_tenant_disabled(tenant_id("acme"), true); }));
   authority_->invalidate_tenant("acme");
   EXPECT_EQ(est().cacerts("acme").error().code, Errc::NotFound);
 }

@@ -29,15 +29,17 @@ TEST(CsrAttributes, EncodesTheRfc8951ExampleByteForByte) {
   auto der = encode_csr_attrs({CsrAttrOrOid::bare("1.2.840.113549.1.9.7"), *ec, *ext,
                                CsrAttrOrOid::bare("1.2.840.10045.4.3.3")});
   ASSERT_TRUE(der) << der.error().message;
-  EXPECT_EQ(*der, from_base64("MEEGCSqGSIb3DQEJBzASBgcqhkjOPQIBMQcGBSuBBAAiMBYGCSqGSIb3DQEJDjEJBgcrBgEB"
-                              "AQEWBggqhkjOPQQDAw=="));
+  EXPECT_EQ(*der,
+            from_base64("MEEGCSqGSIb3DQEJBzASBgcqhkjOPQIBMQcGBSuBBAAiMBYGCSqGSIb3DQEJDjEJBgcrBgEB"
+                        "AQEWBggqhkjOPQQDAw=="));
 }
 
 TEST(CsrAttributes, EncodesThePopOnlyVector) {
   auto der = encode_csr_attrs({CsrAttrOrOid::bare("1.2.840.113549.1.9.7")});
   ASSERT_TRUE(der);
   EXPECT_EQ(*der, from_base64("MAsGCSqGSIb3DQEJBw=="));
-  EXPECT_EQ(*der, (Bytes{0x30, 0x0B, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x07}));
+  EXPECT_EQ(*der,
+            (Bytes{0x30, 0x0B, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x07}));
 }
 
 TEST(CsrAttributes, EmptyMeansNoPreference) {
@@ -52,8 +54,9 @@ TEST(CsrAttributes, SortsAttributeValuesAsDerSetOf) {
   ASSERT_TRUE(attr);
   auto der = encode_csr_attrs({*attr});
   ASSERT_TRUE(der);
-  const Bytes want{0x30, 0x19, 0x30, 0x17, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x0E,
-                   0x31, 0x0A, 0x06, 0x03, 0x55, 0x1D, 0x0F, 0x06, 0x03, 0x55, 0x1D, 0x11};
+  const Bytes want{0x30, 0x19, 0x30, 0x17, 0x06, 0x09, 0x2A, 0x86, 0x48,
+                   0x86, 0xF7, 0x0D, 0x01, 0x09, 0x0E, 0x31, 0x0A, 0x06,
+                   0x03, 0x55, 0x1D, 0x0F, 0x06, 0x03, 0x55, 0x1D, 0x11};
   EXPECT_EQ(*der, want);
 }
 
@@ -61,7 +64,8 @@ TEST(CsrAttributes, RefusesMalformedInput) {
   EXPECT_FALSE(encode_csr_attrs({CsrAttrOrOid::bare("not.an.oid")}));
   EXPECT_FALSE(encode_csr_attrs({CsrAttrOrOid::attribute("1.2.3", {})}));
   EXPECT_FALSE(encode_csr_attrs({CsrAttrOrOid::attribute("1.2.3", {Bytes{0x06, 0x05, 0x2B}})}));
-  EXPECT_FALSE(encode_csr_attrs({CsrAttrOrOid::attribute("1.2.3", {Bytes{0x05, 0x00, 0x05, 0x00}})}));
+  EXPECT_FALSE(
+      encode_csr_attrs({CsrAttrOrOid::attribute("1.2.3", {Bytes{0x05, 0x00, 0x05, 0x00}})}));
   EXPECT_FALSE(csr_attribute_of_oids("1.2.3", {"x"}));
 }
 
