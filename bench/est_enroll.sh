@@ -21,8 +21,10 @@
 #
 # Environment: DEVICES (N, default 30000), DURATION (s per run, default 8), ROUNDS (default 3),
 #   WARMUP (s, default 1), CLIENT_THREADS (default 16), SERVE_THREADS (fleetpki serve --threads,
-#   default 8), S_SERVERS (default 2), TLS (1.3 or 1.2, default 1.3), REFRESH=1 (rebuild the cache),
-#   KEEP=1 (keep the scratch folder), PERF=1 (after the rounds, one more enrollment run under
+#   default 8), S_SERVERS (default 2), TLS (1.3 or 1.2, default 1.3), FPK_HANDSHAKE (default 1: each
+#   round also measures fleetpki's own mTLS handshake + GET /.well-known/est/cacerts with the same
+#   client, for information: it splits fleetpki's cost into TLS/HTTP and enrollment), REFRESH=1 (rebuild the cache),
+#   PREPARE_ONLY=1 (build the cached material and stop), KEEP=1 (keep the scratch folder), PERF=1 (after the rounds, one more enrollment run under
 #   `perf record -g` of the server; report in the scratch folder), EST_SUMMARY=<file> (JSON results),
 #   FLEETPKI, EST_LOAD, ISSUANCE_BENCH (binaries; default build/bin/…), FLEETPKI_EST_CACHE (cache root).
 # Everything binds 127.0.0.1; only processes started here are stopped, by PID. Exit 1 if a run had
@@ -42,6 +44,7 @@ CLIENT_THREADS="${CLIENT_THREADS:-16}"
 SERVE_THREADS="${SERVE_THREADS:-8}"
 S_SERVERS="${S_SERVERS:-2}"
 TLS="${TLS:-1.3}"
+FPK_HANDSHAKE="${FPK_HANDSHAKE:-1}"
 PY=/usr/bin/python3
 
 die() { echo "est_enroll: $*" >&2; exit 2; }
@@ -85,6 +88,8 @@ if [[ ! -f $C/.complete ]]; then
   touch "$C/.complete"
   log "material built in $(($(date +%s) - t0)) s: $(cat "$C/prepare.json")"
 fi
+
+if [[ ${PREPARE_ONLY:-0} == 1 ]]; then log "material ready in $C"; exit 0; fi
 
 # ---- scratch, servers ---------------------------------------------------------------------------
 W="$(mktemp -d /tmp/fleetpki-est-run.XXXXXX)"
@@ -140,11 +145,17 @@ RESP_BYTES="$(wc -c <"$W/first.b64")"
 log "sanity enrollment OK: $subj, issuer $iss, answer $RESP_BYTES bytes of base64"
 NEXT=1  # the next unused device
 
-# s_server: the same chain shape as fleetpki's TLS (leaf + issuing CA + root), verifies the client's
+# s_server: the same chain as fleetpki's TLS (its own P-256 leaf from the same issuing CA, then the
+# certificates fleetpki sends after its leaf: today the issuing CA and the root), verifies the client's
 # IDevID against the manufacturing CA as trust anchor (-Verify 2 -CAfile -partial_chain: one P-256
 # signature, as fleetpki's IdevidVerifier, whose anchor is that CA with X509_V_FLAG_PARTIAL_CHAIN;
 # without -partial_chain s_server would also verify the P-384 root's signature on the
 # manufacturing CA), serves one file of the answer's size.
+# The chain fleetpki sends (leaf first): s_server gets the same intermediates (and root, if sent).
+timeout 10 openssl s_client -connect "127.0.0.1:$FPK_PORT" -showcerts </dev/null 2>/dev/null |
+  awk '/-----BEGIN CERTIFICATE-----/{n++} n>=2 && /-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/' >"$W/fpk-chain.pem"
+FPK_CHAIN_CERTS=$(( $(grep -c 'BEGIN CERTIFICATE' "$W/fpk-chain.pem" || true) + 1 ))
+((FPK_CHAIN_CERTS >= 2)) || die "could not read the certificate chain fleetpki sends"
 mkdir -p "$W/www"
 head -c "$RESP_BYTES" /dev/zero | tr '\0' 'A' >"$W/www/est-bench.txt"
 SS_PIDS=()
@@ -152,7 +163,7 @@ SS_PORTS=()
 for i in $(seq 1 "$S_SERVERS"); do
   port="$(free_port)"
   (cd "$W/www" && exec openssl s_server -accept "127.0.0.1:$port" -cert "$C/srv/s_server.crt" -key "$C/mat/s_server.key" \
-    -cert_chain "$C/data/ca-chain.pem" -Verify 2 -CAfile "$C/data/manufacturing-ca.pem" -partial_chain -WWW -quiet \
+    -cert_chain "$W/fpk-chain.pem" -Verify 2 -CAfile "$C/data/manufacturing-ca.pem" -partial_chain -WWW -quiet \
     </dev/null >"$W/s_server-$i.log" 2>&1) &
   SS_PIDS+=("$!")
   PIDS+=("$!")
@@ -173,6 +184,16 @@ run_handshake() { # round duration
     --threads "$CLIENT_THREADS" --duration "$2" --tls "$TLS" --limit 2000 >"$W/run.json"
   t1="$(cpu_ticks "${SS_PIDS[@]}")"
   "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); r.update(kind="handshake", round=int(sys.argv[2]),
+server_cpu_s=int(sys.argv[3])/int(sys.argv[4]), load=open("/proc/loadavg").read().split()[0]); print(json.dumps(r))' \
+    "$W/run.json" "$1" "$((t1 - t0))" "$TCK" >>"$RESULTS"
+}
+run_fpk_handshake() { # round duration: fleetpki's own TLS + HTTP cost, same client, GET cacerts (no DB, no signing)
+  local t0 t1
+  t0="$(cpu_ticks "$FPK_PID")"
+  "$LOAD" run --mode handshake --port "$FPK_PORT" --material "$C/mat" --certs "$C/certs" \
+    --threads "$CLIENT_THREADS" --duration "$2" --tls "$TLS" --limit 2000 --file .well-known/est/cacerts >"$W/run.json"
+  t1="$(cpu_ticks "$FPK_PID")"
+  "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); r.update(kind="fpk_handshake", round=int(sys.argv[2]),
 server_cpu_s=int(sys.argv[3])/int(sys.argv[4]), load=open("/proc/loadavg").read().split()[0]); print(json.dumps(r))' \
     "$W/run.json" "$1" "$((t1 - t0))" "$TCK" >>"$RESULTS"
 }
@@ -212,18 +233,21 @@ print(json.dumps(r))
 PYEOF
 }
 
-log "$(date -u +%H:%M:%S) fleetpki on :$FPK_PORT (serve --threads $SERVE_THREADS), $S_SERVERS s_server on $SS_PORT_LIST," \
+log "$(date -u +%H:%M:%S) fleetpki on :$FPK_PORT (serve --threads $SERVE_THREADS; sends $FPK_CHAIN_CERTS certificates), $S_SERVERS s_server on $SS_PORT_LIST," \
   "$CLIENT_THREADS client threads, TLS $TLS, $ROUNDS rounds of $DURATION s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 ps -eo pcpu=,comm= --sort=-pcpu | head -n 4 | sed 's/^/est_enroll:   busiest: /' >&2
 run_handshake 0 "$WARMUP"
 run_enroll 0 "$WARMUP"
+[[ $FPK_HANDSHAKE == 1 ]] && run_fpk_handshake 0 "$WARMUP"
 for r in $(seq 1 "$ROUNDS"); do
   if ((r % 2 == 1)); then
     run_handshake "$r" "$DURATION"; run_enroll "$r" "$DURATION"; run_limit "$r"
+    [[ $FPK_HANDSHAKE == 1 ]] && run_fpk_handshake "$r" "$DURATION"
   else
+    [[ $FPK_HANDSHAKE == 1 ]] && run_fpk_handshake "$r" "$DURATION"
     run_limit "$r"; run_enroll "$r" "$DURATION"; run_handshake "$r" "$DURATION"
   fi
-  log "round $r done: $(tail -n 3 "$RESULTS" | "$PY" -c 'import json,sys
+  log "round $r done: $(tail -n "$((3 + FPK_HANDSHAKE))" "$RESULTS" | "$PY" -c 'import json,sys
 for l in sys.stdin:
     r = json.loads(l)
     print(r["kind"], "%.0f/s" % r["rate"] if "rate" in r else "%.0f/s (2 threads)" % r.get("threads_2", 0), end="; ")')"
@@ -231,15 +255,19 @@ done
 
 if [[ ${PERF:-0} == 1 ]]; then
   log "perf: one more enrollment run with perf record -g on the server"
-  perf record -F 499 -g -p "$FPK_PID" -o "$W/perf.data" -- sleep "$DURATION" >/dev/null 2>"$W/perf.err" &
+  perf record -F 499 --call-graph dwarf,16384 -p "$FPK_PID" -o "$W/perf.data" -- sleep "$DURATION" >/dev/null 2>"$W/perf.err" &
   PERF_PID=$!
   PIDS+=("$PERF_PID")
   run_enroll 99 "$DURATION"
   wait "$PERF_PID" 2>/dev/null || true
-  perf report -i "$W/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 15 >"$W/perf-dso.txt" || true
+  perf report -i "$W/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' |
+    head -n 12 >"$W/perf-dso.txt" || true
   perf report -i "$W/perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' |
     head -n 60 >"$W/perf-sym.txt" || true
-  log "perf reports: $W/perf-dso.txt, $W/perf-sym.txt (set KEEP=1 to keep them)"
+  # Inclusive shares of the stages (libcrypto has no symbols: its time shows under its callers).
+  perf report -i "$W/perf.data" --children --sort sym --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' |
+    head -n 150 >"$W/perf-children.txt" || true
+  log "perf reports: $W/perf-dso.txt, $W/perf-sym.txt, $W/perf-children.txt (set KEEP=1 to keep them)"
 fi
 
 # Certificates stored against the 200s counted (plus the sanity enrollment).
@@ -252,6 +280,7 @@ path, ldevids, server_errors, summary_path, perf_dso = sys.argv[1:6]
 rows = [json.loads(l) for l in open(path)]
 hs = [r for r in rows if r["kind"] == "handshake" and r["round"] >= 1]
 en = [r for r in rows if r["kind"] == "enroll" and r["round"] >= 1 and r["round"] != 99]
+fh = [r for r in rows if r["kind"] == "fpk_handshake" and r["round"] >= 1]
 lim = [r for r in rows if r["kind"] == "limit"]
 failed = False
 med = statistics.median
@@ -270,7 +299,7 @@ for k in sorted(by_round):
     x = by_round[k]
     if all(kk in x for kk in ("handshake", "enroll", "limit")):
         paired.append(x["enroll"]["rate"] / (1 / (1 / x["handshake"]["rate"] + 1 / x["limit"]["threads_2"])))
-for r in hs + en + [r for r in rows if r["round"] in (0, 99)]:
+for r in hs + en + fh + [r for r in rows if r["round"] in (0, 99)]:
     if r["errors"]:
         failed = True
 total_ok = sum(r["ok"] for r in rows if r["kind"] == "enroll") + 1  # + the sanity enrollment
@@ -287,7 +316,8 @@ for r in rows:
         print("| sign+verify limit (1 / 2 threads) | %d | %.0f / %.0f | | | | | | | | %s |"
               % (r["round"], r["threads_1"], r["threads_2"], r["load"]))
         continue
-    name = {"handshake": "s_server mTLS handshake", "enroll": "fleetpki simpleenroll"}[r["kind"]]
+    name = {"handshake": "s_server mTLS handshake", "enroll": "fleetpki simpleenroll",
+            "fpk_handshake": "fleetpki mTLS handshake + GET cacerts"}[r["kind"]]
     if r["round"] == 0:
         name += " (warm-up)"
     if r["round"] == 99:
@@ -303,6 +333,16 @@ print("|---|---|")
 print("| (a) mTLS handshakes/s, s_server, median | %.0f |" % a)
 print("| (b) sign+verify limit/s, 2 threads, median (1 thread: %.0f) | %.0f |" % (b1, b))
 print("| combined limit 1/(1/a + 1/b) | %.0f |" % combined)
+def cpu_per(rs):
+    return med(1e6 * r["server_cpu_s"] / r["ok"] for r in rs if r["ok"])
+if fh:
+    print("| (information) fleetpki mTLS handshake + GET cacerts/s, median (vs s_server: %.2f) | %.0f |"
+          % (med(r["rate"] for r in fh) / a, med(r["rate"] for r in fh)))
+    print("| (information) server CPU µs per item, median: s_server handshake / fleetpki handshake+cacerts / fleetpki enrollment | %.0f / %.0f / %.0f |"
+          % (cpu_per(hs), cpu_per(fh), cpu_per(en)))
+print("| (information) client CPU µs per item, median: s_server handshake / enrollment | %.0f / %.0f |"
+      % (med(1e6 * r["client_cores"] * r["elapsed_s"] / r["ok"] for r in hs if r["ok"]),
+         med(1e6 * r["client_cores"] * r["elapsed_s"] / r["ok"] for r in en if r["ok"])))
 print("| enrollments/s, median | %.0f |" % e)
 print("| **ratio** enroll / combined limit (median of per-round ratios: %s) | **%.2f** (%s) |"
       % (", ".join("%.2f" % p for p in paired), ratio, "%.2f" % med(paired) if paired else "-"))
@@ -321,7 +361,7 @@ if int(ldevids) >= 0 and int(ldevids) < total_ok:
     failed = True
     print("\n**fewer LDevIDs stored than 200s counted**")
 if summary_path:
-    json.dump({"handshake_rate": a, "signverify_rate_2t": b, "signverify_rate_1t": b1, "combined_limit": combined,
+    json.dump({"fpk_handshake_rate": med(r["rate"] for r in fh) if fh else None, "handshake_rate": a, "signverify_rate_2t": b, "signverify_rate_1t": b1, "combined_limit": combined,
                "enroll_rate": e, "ratio": ratio, "paired_ratios": paired, "failed": failed, "runs": rows,
                "ldevids_stored": int(ldevids), "ok_counted": total_ok}, open(summary_path, "w"), indent=1)
 if failed:
