@@ -26,6 +26,8 @@
 #include "pki/asn1_time.h"
 #include "pki/certificate.h"
 #include "pki/csr_attributes.h"
+#include "pki/der.h"
+#include "pki/names.h"
 #include "pki/ossl/error.h"
 #include "pki/ossl/ptr.h"
 #include "pki/pem.h"
@@ -177,6 +179,13 @@ struct EndpointRuntime {
   std::shared_ptr<const TenantRuntime> tenant;
   std::shared_ptr<const ProfileRuntime> profile;  // the endpoint's profile in force (maybe retired)
   std::shared_ptr<const IdevidVerifier> verifier;
+  /// The tenant CAs under a trusted CA (or trusted themselves), each with its path of CAs up to
+  /// the trusted one: their certificates are recognized by the store (see recognize_own).
+  struct OwnCa {
+    std::shared_ptr<const CaRuntime> ca;
+    std::vector<std::shared_ptr<const CaRuntime>> path;  // ca, then its parents, up to the anchor
+  };
+  std::vector<OwnCa> own_cas;
   Bytes cacerts;   // certs-only PKCS#7 of the profile CA's chain
   Bytes csrattrs;  // CsrAttrs DER
   // Allowed manufacturing CAs per device type, read on first use: device types are never changed
@@ -266,6 +275,40 @@ Result<Bytes> build_csrattrs(const Profile& profile, EstLinking linking) {
   }
   if (signature_oid) items.push_back(pki::CsrAttrOrOid::bare(*signature_oid));
   return pki::encode_csr_attrs(items);
+}
+
+/// IEEE 802.1AR: the device serial of a birth certificate, as IdevidVerifier reads it: the
+/// subject's single serialNumber (2.5.4.5), else the hwSerialNum of a hardwareModuleName otherName
+/// SAN (RFC 4108 §5). Two serialNumber attributes name no device ("").
+std::optional<std::string> device_serial_of(const pki::Certificate& cert) {
+  auto subject = pki::decode_name(cert.subject_der());
+  if (!subject) return std::nullopt;
+  std::optional<std::string> serial;
+  for (const auto& attr : *subject) {
+    if (attr.oid != "2.5.4.5") continue;
+    if (serial) return std::string();
+    serial = attr.value;
+  }
+  if (serial) return serial;
+  for (const auto& name : cert.subject_alt_names()) {
+    if (name.type != pki::GeneralNameType::OtherName || name.value != pki::kHardwareModuleNameOid)
+      continue;
+    // [0] { type-id OID, [0] EXPLICIT HardwareModuleName { hwType OID, hwSerialNum OCTET STRING } }
+    auto other = pki::der::parse_single(name.der, pki::der::tag::context(0, true));
+    if (!other) continue;
+    pki::der::Reader r(other->content);
+    auto type_id = r.expect(pki::der::tag::kOid);
+    auto value = r.expect(pki::der::tag::context(0, true));
+    if (!type_id || !value || !r.empty()) continue;
+    auto module = pki::der::parse_single(value->content, pki::der::tag::kSequence);
+    if (!module) continue;
+    pki::der::Reader m(module->content);
+    auto hw_type = m.expect(pki::der::tag::kOid);
+    auto hw_serial = m.expect(pki::der::tag::kOctetString);
+    if (!hw_type || !hw_serial || !m.empty()) continue;
+    return std::string(as_chars(hw_serial->content));
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -364,6 +407,21 @@ struct EstEnrollment::Impl {
       }
     }
     FLEETPKI_TRY(rt->verifier, IdevidVerifier::create(crypto(), trust));
+    std::map<std::int64_t, std::shared_ptr<const CaRuntime>> by_id;
+    for (const auto& [name, ca] : rt->tenant->cas) by_id[ca->record.id] = ca;
+    for (const auto& [name, ca] : rt->tenant->cas) {
+      EndpointRuntime::OwnCa own{ca, {}};
+      for (auto cur = ca; cur && own.path.size() < 8;) {
+        own.path.push_back(cur);
+        const auto& trusted = rt->spec.trusted_cas;
+        if (std::find(trusted.begin(), trusted.end(), cur->record.name) != trusted.end()) {
+          rt->own_cas.push_back(std::move(own));
+          break;
+        }
+        auto parent = cur->record.parent_id ? by_id.find(*cur->record.parent_id) : by_id.end();
+        cur = parent == by_id.end() ? nullptr : parent->second;
+      }
+    }
 
     if (rt->profile->ca) {
       FLEETPKI_TRY(auto chain, pki::pem_decode_all(rt->profile->ca->chain_pem, "CERTIFICATE"));
@@ -394,22 +452,79 @@ struct EstEnrollment::Impl {
     return fail(Errc::Unauthenticated, "authenticate with " + accepted);
   }
 
+  /// A birth certificate this platform issued, as the store knows it.
+  struct OwnIdevid {
+    store::CertificateRecord record;
+    std::shared_ptr<const CaRuntime> ca;
+    std::optional<std::string> device_serial;
+  };
+
+  /// The hot path of zero-touch onboarding. A certificate whose exact DER the store recorded
+  /// when one of our CAs signed it needs no signature check to be known as ours (re-enroll
+  /// recognizes LDevIDs the same way); what path validation would add is checked here: the CA is
+  /// trusted by the endpoint (or under a trusted CA), the leaf is no CA, and the leaf and every CA
+  /// up to the anchor are within their validity at `at`. This skips OpenSSL's decoding of the
+  /// certificate (d2i_X509 builds the key's EC group: ~0.5 ms per P-256 certificate in 3.0) and
+  /// its verification. nullopt (not an error) for anything else: the caller then runs the full
+  /// X509_verify_cert path, whose verdict and messages stay the reference.
+  Result<std::optional<OwnIdevid>> recognize_own(const EndpointRuntime& rt, const Bytes& der,
+                                                 TimePoint at) {
+    if (rt.own_cas.empty()) return std::optional<OwnIdevid>();
+    auto leaf = pki::Certificate::from_der(crypto(), der);
+    if (!leaf || leaf->is_ca()) return std::optional<OwnIdevid>();
+    const std::string serial_hex = pki::serial_to_hex(leaf->serial());
+    for (const auto& own : rt.own_cas) {
+      if (!equal_bytes(own.ca->certificate->subject_der(), leaf->issuer_der())) continue;
+      FLEETPKI_TRY(auto record, store().find_certificate_by_ca(own.ca->record.id, serial_hex));
+      if (!record || !equal_bytes(record->der, der)) continue;
+      auto valid_at = [at](const pki::Certificate& c) {
+        return c.not_before() <= at && at <= c.not_after();
+      };
+      if (!valid_at(*leaf)) return std::optional<OwnIdevid>();
+      for (const auto& ca : own.path) {
+        if (!valid_at(*ca->certificate)) return std::optional<OwnIdevid>();
+      }
+      return std::optional<OwnIdevid>(
+          OwnIdevid{std::move(*record), own.ca, device_serial_of(*leaf)});
+    }
+    return std::optional<OwnIdevid>();
+  }
+
   Result<DeviceAuth> authenticate_idevid(const EndpointRuntime& rt, const EstClient& client) {
-    FLEETPKI_TRY(auto verified,
-                 rt.verifier->verify(client.certificate_chain, authority.clock().now()));
-    if (!verified.device_serial || !is_valid_device_serial(*verified.device_serial)) {
+    if (client.certificate_chain.size() > IdevidVerifier::kMaxChain) {
+      return fail(Errc::Unauthenticated, "the client certificate chain is too long");
+    }
+    const TimePoint at = authority.clock().now();
+    const Bytes& leaf_der = client.certificate_chain.front();
+    std::optional<std::string> device_serial;
+    std::shared_ptr<const CaRuntime> issuer;
+    std::optional<store::CertificateRecord> record;
+    FLEETPKI_TRY(auto own, recognize_own(rt, leaf_der, at));
+    if (own) {
+      device_serial = std::move(own->device_serial);
+      issuer = std::move(own->ca);
+      record = std::move(own->record);
+    } else {
+      FLEETPKI_TRY(auto verified, rt.verifier->verify(client.certificate_chain, at));
+      device_serial = std::move(verified.device_serial);
+      issuer = std::move(verified.issuing_ca);
+      if (issuer) {
+        FLEETPKI_TRY(record,
+                     store().find_certificate_by_ca(issuer->record.id, verified.serial_hex));
+        if (!record || !equal_bytes(record->der, verified.der)) {
+          return fail(Errc::Unauthenticated,
+                      "the birth certificate is not one this platform issued");
+        }
+      }
+    }
+    if (!device_serial || !is_valid_device_serial(*device_serial)) {
       return fail(Errc::Unauthenticated,
                   "the client certificate names no device serial (subject serialNumber or "
                   "hardwareModuleName)");
     }
-    if (verified.issuing_ca) {
+    if (record) {
       // Our own IDevIDs are checked live against the store: revocation and suspension apply on the
       // next request, without waiting for a CRL.
-      FLEETPKI_TRY(auto record, store().find_certificate_by_ca(verified.issuing_ca->record.id,
-                                                               verified.serial_hex));
-      if (!record || !equal_bytes(record->der, verified.der)) {
-        return fail(Errc::Unauthenticated, "the birth certificate is not one this platform issued");
-      }
       if (record->status != store::kStatusValid) {
         return fail(Errc::PermissionDenied, "the birth certificate is " + record->status);
       }
@@ -424,9 +539,9 @@ struct EstEnrollment::Impl {
     }
     DeviceAuth auth;
     auth.mode = EstAuthMode::Idevid;
-    auth.serial = std::move(*verified.device_serial);
-    auth.identity = to_hex(sha256(crypto(), {verified.der}));
-    auth.idevid_issuer = std::move(verified.issuing_ca);
+    auth.serial = std::move(*device_serial);
+    auth.identity = to_hex(sha256(crypto(), {leaf_der}));
+    auth.idevid_issuer = std::move(issuer);
     return auth;
   }
 

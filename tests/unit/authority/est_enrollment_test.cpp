@@ -19,6 +19,7 @@
 #include "authority/default_profiles.h"
 #include "authority/device_registry.h"
 #include "authority/enrollment_endpoint.h"
+#include "authority/idevid_verifier.h"
 #include "authority/profile_catalog.h"
 #include "authority_fixture.h"
 #include "pki/certificate.h"
@@ -446,6 +447,80 @@ TEST_F(EstTest, IdevidFromTheHardwareModuleNameWhenTheSubjectHasNoSerialNumber) 
   EXPECT_EQ(code_of(est().simpleenroll("contract", tls_client({anonymous}),
                                        make_csr(key.get(), {{"CN", "WX-000123"}}), {})),
             Errc::Unauthenticated);
+}
+
+TEST_F(EstTest, OurOwnHardwareModuleNameIdevidNamesTheDevice) {
+  // A birth certificate profile without serialNumber: the device is named by the
+  // hardwareModuleName SAN only (IEEE 802.1AR §8.10.4).
+  Profile hmn = *builtin_template("idevid");
+  hmn.name = "idevid-hmn";
+  hmn.subject = {{.attribute = "CN",
+                  .source = SubjectSource::Csr,
+                  .value = {},
+                  .required = false,
+                  .csr_fallback = false}};
+  hmn.san.hardware_module_type = "1.3.6.1.4.1.99999.1";
+  ASSERT_TRUE(authority_->profiles().create(platform_admin_, "default", hmn.to_json(), {}));
+  register_device("HM-1");
+  auto idevid_key = make_key("P-256");
+  auto issued = authority_->issue(
+      platform_admin_,
+      {"default", "idevid-hmn",
+       pki::pem_encode(make_csr(idevid_key.get(), {{"CN", "widget"}}), "CERTIFICATE REQUEST"),
+       "HM-1"},
+      {});
+  ASSERT_TRUE(issued) << issued.error().message;
+  ASSERT_EQ(issued->record.subject, "CN=widget");
+
+  // Both readers agree: the store-recognized path of the service and the OpenSSL verifier.
+  auto runtime = authority_->tenant_runtime("default");
+  ASSERT_TRUE(runtime);
+  DeviceTrust trust;
+  trust.anchors.push_back((*runtime)->cas.at("manufacturing")->certificate->der());
+  auto verifier = IdevidVerifier::create(crypto_, trust);
+  ASSERT_TRUE(verifier);
+  auto verified = (*verifier)->verify({issued->record.der}, clock_.now());
+  ASSERT_TRUE(verified) << verified.error().message;
+  EXPECT_EQ(verified->device_serial.value_or(""), "HM-1");
+
+  auto key = make_key("P-256");
+  auto r = est().simpleenroll("factory", tls_client({issued->record.der}),
+                              make_csr(key.get(), {{"CN", "HM-1"}}), {});
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(certificate(r->serial_hex).device_serial.value_or(""), "HM-1");
+}
+
+TEST_F(EstTest, IdevidVerifierCompletesAChainFromTheTenantCas) {
+  register_device("SN-105");
+  auto idevid_key = make_key("P-256");
+  const auto idevid = issue_idevid("SN-105", idevid_key.get());
+  auto runtime = authority_->tenant_runtime("default");
+  ASSERT_TRUE(runtime);
+  DeviceTrust trust;
+  trust.anchors.push_back((*runtime)->cas.at("root")->certificate->der());
+  // Without the tenant's CAs the manufacturing CA between leaf and root is missing.
+  auto bare = IdevidVerifier::create(crypto_, trust);
+  ASSERT_TRUE(bare);
+  auto missing = (*bare)->verify({idevid.der}, clock_.now());
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::Unauthenticated);
+  for (const auto& [name, ca] : (*runtime)->cas) trust.tenant_cas.push_back(ca);
+  auto completing = IdevidVerifier::create(crypto_, trust);
+  ASSERT_TRUE(completing);
+  auto verified = (*completing)->verify({idevid.der}, clock_.now());
+  ASSERT_TRUE(verified) << verified.error().message;
+  ASSERT_TRUE(verified->issuing_ca);
+  EXPECT_EQ(verified->issuing_ca->record.name, "manufacturing");
+  EXPECT_EQ(verified->serial_hex, idevid.serial_hex);
+  EXPECT_EQ(verified->device_serial.value_or(""), "SN-105");
+  EXPECT_EQ(verified->der, idevid.der);
+  // A CA certificate is no device certificate; a chain longer than kMaxChain is refused unread.
+  EXPECT_FALSE(
+      (*completing)
+          ->verify({(*runtime)->cas.at("manufacturing")->certificate->der()}, clock_.now()));
+  EXPECT_FALSE(
+      (*completing)
+          ->verify(std::vector<Bytes>(IdevidVerifier::kMaxChain + 1, idevid.der), clock_.now()));
 }
 
 // ---- chains and trust
