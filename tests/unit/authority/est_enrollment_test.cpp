@@ -26,6 +26,7 @@
 #include "pki/csr_attributes.h"
 #include "pki/der.h"
 #include "pki/pem.h"
+#include "pki/serial_number.h"
 #include "pki/tbs_template.h"
 #include "support/csr_factory.h"
 
@@ -132,7 +133,7 @@ class OutsideCa {
   Bytes der() const { return der_of(cert_.get()); }
   std::string pem() const { return pki::pem_encode(der(), "CERTIFICATE"); }
 
- private:
+  // (public: the forging test signs a certificate under our CA's name with another key)
   static Bytes der_of(X509* x) {
     unsigned char* out = nullptr;
     const int len = ::i2d_X509(x, &out);
@@ -180,6 +181,7 @@ class OutsideCa {
     return x;
   }
 
+ private:
   Ptr<EVP_PKEY> key_;
   Ptr<X509> cert_;
 };
@@ -661,6 +663,49 @@ TEST_F(EstTest, AnIdevidSignedByOurCaButAbsentFromOurStoreIsRefused) {
   EXPECT_EQ(stored_certificates(), before);
   EXPECT_TRUE(est().simpleenroll("factory", tls_client({idevid.der}),
                                  make_csr(key.get(), {{"CN", "SN-135"}}), {}));
+}
+
+TEST_F(EstTest, AStoreRowWithoutTheCaSignatureIsNoBirthCertificate) {
+  // Someone able to write the certificates table but without the CA key records a certificate
+  // under our manufacturing CA's name signed with another key: refused, nothing issued.
+  register_device("SN-137");
+  auto cas = store_->list_cas(tenant_id());
+  ASSERT_TRUE(cas);
+  auto mfg = std::find_if(cas->begin(), cas->end(),
+                          [](const auto& ca) { return ca.name == "manufacturing"; });
+  ASSERT_NE(mfg, cas->end());
+  const unsigned char* p = mfg->certificate_der.data();
+  Ptr<X509> mfg_cert(::d2i_X509(nullptr, &p, static_cast<long>(mfg->certificate_der.size())));
+  ASSERT_TRUE(mfg_cert);
+  auto rogue_key = make_key("P-256");
+  auto device_key = make_key("P-256");
+  Ptr<X509> forged_x509 = OutsideCa::make(device_key.get(), rogue_key.get(), mfg_cert.get(),
+                                          {{"CN", "w"}, {"serialNumber", "SN-137"}}, false, {});
+  const Bytes forged = OutsideCa::der_of(forged_x509.get());
+  auto parsed = pki::Certificate::from_der(crypto_, forged);
+  ASSERT_TRUE(parsed);
+  store::CertificateRecord row;
+  row.tenant_id = tenant_id();
+  row.ca_id = mfg->id;
+  row.profile = "idevid";
+  row.serial_hex = pki::serial_to_hex(parsed->serial());
+  row.subject = parsed->subject_string();
+  row.not_before = to_unix(parsed->not_before());
+  row.not_after = to_unix(parsed->not_after());
+  row.der = forged;
+  row.created_at = to_unix(clock_.now());
+  ASSERT_TRUE(store_->write([&](store::Transaction& tx) -> Status {
+    FLEETPKI_TRY(auto id, tx.insert_certificate(row));
+    (void)id;
+    return ok();
+  }));
+  const std::size_t before = stored_certificates();
+  auto key = make_key("P-256");
+  auto r = est().simpleenroll("factory", tls_client({forged}),
+                              make_csr(key.get(), {{"CN", "SN-137"}}), {});
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::Unauthenticated);
+  EXPECT_EQ(stored_certificates(), before);
 }
 
 TEST_F(EstTest, AnotherTenantsBirthCertificateIsNotTrusted) {
