@@ -21,7 +21,10 @@
 #
 # Environment: DEVICES (N, default 30000), DURATION (s per run, default 8), ROUNDS (default 3),
 #   WARMUP (s, default 1), CLIENT_THREADS (default 16), SERVE_THREADS (fleetpki serve --threads,
-#   default 8), S_SERVERS (default 2), TLS (1.3 or 1.2, default 1.3), FPK_HANDSHAKE (default 1: each
+#   default 8), S_SERVERS (default CLIENT_THREADS: s_server handles one connection at a time, so one
+#   process per concurrent client keeps as many handshakes in flight as fleetpki has; with 2 the
+#   limit was 30% lower), S_SERVER_TICKETS (s_server -num_tickets; default: as many
+#   as fleetpki sends, probed with s_client), TLS (1.3 or 1.2, default 1.3), FPK_HANDSHAKE (default 1: each
 #   round also measures fleetpki's own mTLS handshake + GET /.well-known/est/cacerts with the same
 #   client, for information: it splits fleetpki's cost into TLS/HTTP and enrollment), REFRESH=1 (rebuild the cache),
 #   PREPARE_ONLY=1 (build the cached material and stop), KEEP=1 (keep the scratch folder), PERF=1 (after the rounds, one more enrollment run under
@@ -42,7 +45,7 @@ ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP:-1}"
 CLIENT_THREADS="${CLIENT_THREADS:-16}"
 SERVE_THREADS="${SERVE_THREADS:-8}"
-S_SERVERS="${S_SERVERS:-2}"
+S_SERVERS="${S_SERVERS:-$CLIENT_THREADS}"
 TLS="${TLS:-1.3}"
 FPK_HANDSHAKE="${FPK_HANDSHAKE:-1}"
 PY=/usr/bin/python3
@@ -151,11 +154,17 @@ NEXT=1  # the next unused device
 # signature, as fleetpki's IdevidVerifier, whose anchor is that CA with X509_V_FLAG_PARTIAL_CHAIN;
 # without -partial_chain s_server would also verify the P-384 root's signature on the
 # manufacturing CA), serves one file of the answer's size.
-# The chain fleetpki sends (leaf first): s_server gets the same intermediates (and root, if sent).
-timeout 10 openssl s_client -connect "127.0.0.1:$FPK_PORT" -showcerts </dev/null 2>/dev/null |
-  awk '/-----BEGIN CERTIFICATE-----/{n++} n>=2 && /-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/' >"$W/fpk-chain.pem"
+# What fleetpki's TLS sends, for s_server to do the same: the certificates after its leaf (today the
+# issuing CA and the root) and the number of TLS 1.3 session tickets per connection (OpenSSL's
+# default, 2). Tickets matter: OpenSSL 3.0 builds each ticket by re-decoding the session, so each
+# one costs the server another d2i_X509 of the client certificate.
+(sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$FPK_PORT" -showcerts >"$W/probe.txt" 2>&1 || true
+awk '/-----BEGIN CERTIFICATE-----/{n++} n>=2 && /-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/' \
+  "$W/probe.txt" >"$W/fpk-chain.pem"
 FPK_CHAIN_CERTS=$(( $(grep -c 'BEGIN CERTIFICATE' "$W/fpk-chain.pem" || true) + 1 ))
 ((FPK_CHAIN_CERTS >= 2)) || die "could not read the certificate chain fleetpki sends"
+FPK_TICKETS="$(grep -c 'Post-Handshake New Session Ticket' "$W/probe.txt" || true)"
+S_SERVER_TICKETS="${S_SERVER_TICKETS:-$FPK_TICKETS}"
 mkdir -p "$W/www"
 head -c "$RESP_BYTES" /dev/zero | tr '\0' 'A' >"$W/www/est-bench.txt"
 SS_PIDS=()
@@ -163,7 +172,7 @@ SS_PORTS=()
 for i in $(seq 1 "$S_SERVERS"); do
   port="$(free_port)"
   (cd "$W/www" && exec openssl s_server -accept "127.0.0.1:$port" -cert "$C/srv/s_server.crt" -key "$C/mat/s_server.key" \
-    -cert_chain "$W/fpk-chain.pem" -Verify 2 -CAfile "$C/data/manufacturing-ca.pem" -partial_chain -WWW -quiet \
+    -cert_chain "$W/fpk-chain.pem" -Verify 2 -CAfile "$C/data/manufacturing-ca.pem" -partial_chain -num_tickets "$S_SERVER_TICKETS" -WWW -quiet \
     </dev/null >"$W/s_server-$i.log" 2>&1) &
   SS_PIDS+=("$!")
   PIDS+=("$!")
@@ -233,7 +242,7 @@ print(json.dumps(r))
 PYEOF
 }
 
-log "$(date -u +%H:%M:%S) fleetpki on :$FPK_PORT (serve --threads $SERVE_THREADS; sends $FPK_CHAIN_CERTS certificates), $S_SERVERS s_server on $SS_PORT_LIST," \
+log "$(date -u +%H:%M:%S) fleetpki on :$FPK_PORT (serve --threads $SERVE_THREADS; sends $FPK_CHAIN_CERTS certificates and $FPK_TICKETS tickets), $S_SERVERS s_server on $SS_PORT_LIST ($S_SERVER_TICKETS tickets)," \
   "$CLIENT_THREADS client threads, TLS $TLS, $ROUNDS rounds of $DURATION s; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 ps -eo pcpu=,comm= --sort=-pcpu | head -n 4 | sed 's/^/est_enroll:   busiest: /' >&2
 run_handshake 0 "$WARMUP"
