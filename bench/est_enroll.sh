@@ -29,7 +29,9 @@
 #   client, for information: it splits fleetpki's cost into TLS/HTTP and enrollment), REFRESH=1 (rebuild the cache),
 #   PREPARE_ONLY=1 (build the cached material and stop), KEEP=1 (keep the scratch folder), PERF=1 (after the rounds, one more enrollment run under
 #   `perf record -g` of the server; report in the scratch folder), EST_SUMMARY=<file> (JSON results),
-#   FLEETPKI, EST_LOAD, ISSUANCE_BENCH (binaries; default build/bin/…), FLEETPKI_EST_CACHE (cache root).
+#   FLEETPKI, EST_LOAD, ISSUANCE_BENCH (binaries; default build/bin/…), FLEETPKI_EST_CACHE (cache root),
+#   FPK_WHATIF_TICKETS / FPK_WHATIF_NO_ROOT / FPK_WHATIF_NO_TLS_VERIFY (what-if runs: see
+#   bench/est_tls_whatif.c; needs cc).
 # Everything binds 127.0.0.1; only processes started here are stopped, by PID. Exit 1 if a run had
 # errors or the answers do not check out; a missed goal is reported, not fatal.
 set -euo pipefail
@@ -115,7 +117,17 @@ cpu_ticks() { # sum of utime+stime of the given PIDs
 TCK="$(getconf CLK_TCK)"
 
 cp -a "$C/data" "$W/data"
-"$FLEETPKI" serve --data "$W/data" --https 127.0.0.1:0 --http 127.0.0.1:0 --threads "$SERVE_THREADS" \
+# What-if runs (bench/est_tls_whatif.c, LD_PRELOAD into fleetpki only): proposed TLS changes measured
+# without editing the server; s_server follows through the probe below.
+WHATIF=""
+PRELOAD=()
+if [[ -n ${FPK_WHATIF_TICKETS:-}${FPK_WHATIF_NO_ROOT:-}${FPK_WHATIF_NO_TLS_VERIFY:-} ]]; then
+  cc -O2 -shared -fPIC -o "$W/whatif.so" "$ROOT/bench/est_tls_whatif.c" -ldl -lssl -lcrypto || die "cannot build the what-if shim"
+  PRELOAD=(env LD_PRELOAD="$W/whatif.so")
+  WHATIF="WHAT-IF (fleetpki TLS changed by bench/est_tls_whatif.c: tickets=${FPK_WHATIF_TICKETS:-default} no_root=${FPK_WHATIF_NO_ROOT:-0} no_tls_verify=${FPK_WHATIF_NO_TLS_VERIFY:-0})"
+  log "$WHATIF"
+fi
+"${PRELOAD[@]}" "$FLEETPKI" serve --data "$W/data" --https 127.0.0.1:0 --http 127.0.0.1:0 --threads "$SERVE_THREADS" \
   >"$W/server.out" 2>"$W/server.log" &
 FPK_PID=$!
 PIDS+=("$FPK_PID")
@@ -283,9 +295,10 @@ fi
 LDEVIDS="$(sqlite3 "$W/data/fleetpki.db" "SELECT count(*) FROM certificates WHERE profile = 'ldevid'" 2>/dev/null || echo -1)"
 SERVER_ERRORS="$(grep -ciE '"level":"(error|warn)|\b(error|warning)\b' "$W/server.log" || true)"
 
-"$PY" - "$RESULTS" "$LDEVIDS" "$SERVER_ERRORS" "${EST_SUMMARY:-}" "$W/perf-dso.txt" <<'PYEOF'
+"$PY" - "$RESULTS" "$LDEVIDS" "$SERVER_ERRORS" "${EST_SUMMARY:-}" "$W/perf-dso.txt" "$WHATIF" \
+  "fleetpki serve --threads $SERVE_THREADS, sends $FPK_CHAIN_CERTS certificates and $FPK_TICKETS tickets; $S_SERVERS s_server with $S_SERVER_TICKETS tickets; $CLIENT_THREADS client threads; TLS $TLS; $DURATION s runs" <<'PYEOF'
 import json, os, statistics, sys
-path, ldevids, server_errors, summary_path, perf_dso = sys.argv[1:6]
+path, ldevids, server_errors, summary_path, perf_dso, whatif, setup = sys.argv[1:8]
 rows = [json.loads(l) for l in open(path)]
 hs = [r for r in rows if r["kind"] == "handshake" and r["round"] >= 1]
 en = [r for r in rows if r["kind"] == "enroll" and r["round"] >= 1 and r["round"] != 99]
@@ -316,7 +329,9 @@ total_ok = sum(r["ok"] for r in rows if r["kind"] == "enroll") + 1  # + the sani
 def verdict(ok):
     return "MET" if ok else "MISSED"
 
-print("## EST enrollment benchmark (issue #5, point 7)")
+print("## EST enrollment benchmark (issue #5, point 7)%s" % ((" — " + whatif) if whatif else ""))
+print()
+print(setup)
 print()
 print("| run | round | rate /s | ok | errors | p50 ms | p99 ms | server CPU, cores | µs server CPU per item | client cores | load avg |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
