@@ -24,7 +24,7 @@
 #include "cli/commands/report.h"
 #include "cli/data_dir.h"
 #include "common/time_format.h"
-#include "pki/pem.h"
+#include "server/api_v1/enrollment_json.h"
 
 namespace fleetpki::cli {
 namespace {
@@ -48,34 +48,6 @@ struct Options {
   bool json = false;
 };
 
-json endpoint_json(const authority::EndpointView& view, const std::string& tenant) {
-  json j = json::parse(view.spec.to_json(), nullptr, false);
-  if (!j.is_object()) j = json::object();
-  j["label"] = view.record.label;
-  j["tenant"] = tenant;
-  j["disabled"] = view.record.disabled;
-  j["created_at"] = format_rfc3339(view.record.created_at);
-  j["updated_at"] = format_rfc3339(view.record.updated_at);
-  j["url"] = "/.well-known/est/" + view.record.label + "/";
-  return j;
-}
-
-json request_json(const store::EnrollmentRequestRecord& r) {
-  auto text = [](const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); };
-  return {{"id", r.id},
-          {"endpoint_id", r.endpoint_id},
-          {"device_serial", r.device_serial},
-          {"auth_mode", r.auth_mode},
-          {"identity", r.identity},
-          {"state", r.state},
-          {"csr", pki::pem_encode(r.csr_der, "CERTIFICATE REQUEST")},
-          {"certificate_serial", text(r.certificate_serial)},
-          {"decided_by", text(r.decided_by)},
-          {"reason", text(r.reason)},
-          {"created_at", format_rfc3339(r.created_at)},
-          {"decided_at", r.decided_at ? json(format_rfc3339(*r.decided_at)) : json(nullptr)}};
-}
-
 /// --definition: inline JSON, or @FILE. A "label" member must name the endpoint being written.
 Result<authority::EndpointSpec> read_spec(const Options& opt) {
   std::string text = opt.definition;
@@ -98,7 +70,7 @@ Result<authority::EndpointSpec> read_spec(const Options& opt) {
 
 int print_endpoint(const Result<authority::EndpointView>& view, const Options& opt) {
   if (!view) return report_failure(view.error());
-  std::cout << endpoint_json(*view, opt.tenant).dump(2) << "\n";
+  std::cout << server::api_v1::endpoint_json(*view, opt.tenant).dump(2) << "\n";
   return kExitOk;
 }
 
@@ -115,7 +87,7 @@ int endpoint_action(const Options& opt, std::string_view action) {
       if (!page) return report_failure(page.error());
       for (const auto& view : page->items) {
         if (opt.json) {
-          std::cout << endpoint_json(view, opt.tenant).dump() << "\n";
+          std::cout << server::api_v1::endpoint_json(view, opt.tenant).dump() << "\n";
           continue;
         }
         std::string auth;
@@ -155,7 +127,7 @@ int enrollment_action(const Options& opt, std::string_view action) {
       if (!page) return report_failure(page.error());
       for (const auto& r : page->items) {
         if (opt.json) {
-          std::cout << request_json(r).dump() << "\n";
+          std::cout << server::api_v1::enrollment_request_json(r).dump() << "\n";
         } else {
           std::cout << r.id << "  " << r.state << "  " << r.device_serial << "  " << r.auth_mode << "  "
                     << format_rfc3339(r.created_at) << "\n";

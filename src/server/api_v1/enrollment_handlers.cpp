@@ -6,7 +6,7 @@
 
 #include "authority/enrollment_admin.h"
 #include "common/time_format.h"
-#include "pki/pem.h"
+#include "server/api_v1/enrollment_json.h"
 #include "server/api_v1/handlers.h"
 #include "server/api_v1/request_helpers.h"
 
@@ -18,41 +18,6 @@ using nlohmann::json;
 constexpr std::int64_t kDefaultOtpSeconds = 86400;            // one day
 constexpr std::int64_t kDefaultGrantSeconds = 7 * 86400;      // one week
 const std::int64_t kMaxCredentialSeconds = authority::kMaxEnrollmentCredentialTtl.count();
-
-json optional_time(const std::optional<std::int64_t>& t) { return t ? json(format_rfc3339(*t)) : json(nullptr); }
-json optional_text(const std::optional<std::string>& s) { return s ? json(*s) : json(nullptr); }
-
-/// The EST base path of an endpoint (RFC 7030 §3.2.2: /.well-known/est/<label>/<operation>).
-std::string est_base_path(const std::string& label) { return "/.well-known/est/" + label + "/"; }
-
-/// The policy fields (EndpointSpec's JSON form) plus the endpoint's identity and state.
-json endpoint_json(const authority::EndpointView& view, const std::string& tenant) {
-  json j = json::parse(view.spec.to_json(), nullptr, false);
-  if (!j.is_object()) j = json::object();
-  j["label"] = view.record.label;
-  j["tenant"] = tenant;
-  j["disabled"] = view.record.disabled;
-  j["created_at"] = format_rfc3339(view.record.created_at);
-  j["updated_at"] = format_rfc3339(view.record.updated_at);
-  j["url"] = est_base_path(view.record.label);
-  return j;
-}
-
-/// A held enrollment; the CSR as PEM (never the raw DER), the request key left out (internal).
-json request_json(const store::EnrollmentRequestRecord& r) {
-  return {{"id", r.id},
-          {"endpoint_id", r.endpoint_id},
-          {"device_serial", r.device_serial},
-          {"auth_mode", r.auth_mode},
-          {"identity", r.identity},
-          {"state", r.state},
-          {"csr", pki::pem_encode(r.csr_der, "CERTIFICATE REQUEST")},
-          {"certificate_serial", optional_text(r.certificate_serial)},
-          {"decided_by", optional_text(r.decided_by)},
-          {"reason", optional_text(r.reason)},
-          {"created_at", format_rfc3339(r.created_at)},
-          {"decided_at", optional_time(r.decided_at)}};
-}
 
 Result<json> optional_object_body(const Request& request) {
   if (request.body.empty()) return json::object();
@@ -162,7 +127,7 @@ Response list_requests(authority::Authority& authority, Request& request) {
   }();
   if (!result) return error_response(result.error(), request);
   json items = json::array();
-  for (const auto& r : result->items) items.push_back(request_json(r));
+  for (const auto& r : result->items) items.push_back(enrollment_request_json(r));
   return json_response(200, {{"items", std::move(items)}, {"next_cursor", next_cursor_json(result->next_after)}});
 }
 
@@ -173,7 +138,7 @@ Response get_request(authority::Authority& authority, Request& request) {
     return admin(authority).get_request(who, request.path_params["tenant"], id);
   }();
   if (!result) return error_response(result.error(), request);
-  return json_response(200, request_json(*result));
+  return json_response(200, enrollment_request_json(*result));
 }
 
 Response approve_request(authority::Authority& authority, Request& request) {
@@ -185,7 +150,7 @@ Response approve_request(authority::Authority& authority, Request& request) {
     return admin(authority).approve_request(who, request.path_params["tenant"], id, {request.request_id});
   }();
   if (!result) return error_response(result.error(), request);
-  return json_response(200, request_json(*result));
+  return json_response(200, enrollment_request_json(*result));
 }
 
 Response reject_request(authority::Authority& authority, Request& request) {
@@ -199,7 +164,7 @@ Response reject_request(authority::Authority& authority, Request& request) {
                                            {request.request_id});
   }();
   if (!result) return error_response(result.error(), request);
-  return json_response(200, request_json(*result));
+  return json_response(200, enrollment_request_json(*result));
 }
 
 // ---- device credentials ---------------------------------------------------------------------------

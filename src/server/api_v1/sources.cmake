@@ -13,6 +13,7 @@ list(APPEND FLEETPKI_SERVER_SOURCES
   api_v1/tenant_handlers.cpp
   api_v1/device_handlers.cpp
   api_v1/enrollment_handlers.cpp
+  api_v1/enrollment_json.cpp
   api_v1/idempotency.cpp
   api_v1/profile_handlers.cpp
   api_v1/audit_handlers.cpp
