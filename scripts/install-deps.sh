@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev
   curl wrk gnutls-bin python3 python3-cryptography golang-cfssl
+  softhsm2 opensc libp11-kit-dev
 )
 
 missing=()
