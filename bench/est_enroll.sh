@@ -3,35 +3,41 @@
 # (ECDSA P-256 IDevID client certificate) doing one simpleenroll, as a ratio to the limit measured
 # in the same run:
 #   (a) mutual-TLS handshakes per second between the SAME client (bench/est_enroll_load.cpp) and
-#       `openssl s_server -WWW -Verify 2` (S_SERVERS processes, one port each; same P-256 server
-#       chain shape as fleetpki's, same IDevIDs, TLS 1.3, same client threads), each connection
-#       also fetching a small file of the size of an enrollment answer;
+#       `openssl s_server -WWW -Verify 2 -partial_chain` (S_SERVERS processes, one port each), with
+#       the chain and the number of TLS 1.3 tickets fleetpki sends (probed with s_client), the same
+#       IDevIDs, TLS 1.3 and client threads; each connection also fetches a file of the size of an
+#       enrollment answer;
 #   (b) the skeleton's sign+verify limit: BM_Limit_VerifyPlusSign of issuance_bench (raw P-256
 #       verify + sign), 2 threads (both cores);
 #   combined per enrollment as 1 / (1/a + 1/b): an enrollment needs one handshake AND one
 #   verify+sign, each measured as the whole machine's throughput, so their times per item add up.
-# Rounds are interleaved (handshake, enroll, limit / limit, enroll, handshake, …); the summary
-# gives the median of each and the ratio median(enroll) / combined(median a, median b), plus the
-# median of the per-round ratios. Goals: ratio >= 0.6 and >= 1,000 enrollments/s.
+# Rounds are interleaved (handshake, enroll, limit, fleetpki handshake / the reverse, …); the
+# summary gives the median of each and the ratio median(enroll) / combined(median a, median b),
+# plus the median of the per-round ratios. Goals: ratio >= 0.6 and >= 1,000 enrollments/s.
+# docs/benchmarks.md ("Issue #5: EST enrollment") explains the method and the results.
 #
 # Material (N devices registered in tenant default, their IDevIDs from the idevid profile, a second
 # P-256 key and its enrollment CSR each, an s_server certificate) is built once and cached under
 # /tmp/fleetpki-est-bench/v<migrations>-<tool hash>-n<N>; every run enrolls on a copy of the cached
-# data folder, each device at most once (the client stops when the devices run out).
+# data folder, each device at most once.
 #
-# Environment: DEVICES (N, default 30000), DURATION (s per run, default 8), ROUNDS (default 3),
-#   WARMUP (s, default 1), CLIENT_THREADS (default 16), SERVE_THREADS (fleetpki serve --threads,
-#   default 8), S_SERVERS (default CLIENT_THREADS: s_server handles one connection at a time, so one
-#   process per concurrent client keeps as many handshakes in flight as fleetpki has; with 2 the
-#   limit was 30% lower), S_SERVER_TICKETS (s_server -num_tickets; default: as many
-#   as fleetpki sends, probed with s_client), TLS (1.3 or 1.2, default 1.3), FPK_HANDSHAKE (default 1: each
-#   round also measures fleetpki's own mTLS handshake + GET /.well-known/est/cacerts with the same
-#   client, for information: it splits fleetpki's cost into TLS/HTTP and enrollment), REFRESH=1 (rebuild the cache),
-#   PREPARE_ONLY=1 (build the cached material and stop), KEEP=1 (keep the scratch folder), PERF=1 (after the rounds, one more enrollment run under
-#   `perf record -g` of the server; report in the scratch folder), EST_SUMMARY=<file> (JSON results),
-#   FLEETPKI, EST_LOAD, ISSUANCE_BENCH (binaries; default build/bin/…), FLEETPKI_EST_CACHE (cache root),
-#   FPK_WHATIF_TICKETS / FPK_WHATIF_NO_ROOT / FPK_WHATIF_NO_TLS_VERIFY (what-if runs: see
-#   bench/est_tls_whatif.c; needs cc).
+# Environment:
+#   BIN (folder of fleetpki, est_enroll_load and issuance_bench; default build/bin), or FLEETPKI,
+#     EST_LOAD, ISSUANCE_BENCH one by one; FLEETPKI_EST_CACHE (cache root)
+#   DEVICES (N, default 30000), DURATION (s per run, default 8), ROUNDS (default 3), WARMUP (s, 1)
+#   CLIENT_THREADS (default 16), SERVE_THREADS (fleetpki serve --threads, default 8)
+#   S_SERVERS (default CLIENT_THREADS: s_server handles one connection at a time, so one process per
+#     concurrent client keeps as many handshakes in flight as fleetpki has; 2 gave a 30% lower limit)
+#   S_SERVER_TICKETS (s_server -num_tickets; default: as many as fleetpki sends)
+#   TLS (1.3 or 1.2, default 1.3)
+#   FPK_HANDSHAKE (default 1: each round also runs the same client against fleetpki's own mTLS
+#     handshake + GET /.well-known/est/cacerts, for information: TLS/HTTP versus enrollment cost)
+#   REFRESH=1 (rebuild the cache), PREPARE_ONLY=1 (build the cached material and stop),
+#   KEEP=1 (keep the scratch folder), EST_SUMMARY=<file> (JSON results)
+#   PERF=1 (after the rounds, one more enrollment run under `perf record --call-graph dwarf` of the
+#     server; reports in the scratch folder, use with KEEP=1)
+#   FPK_WHATIF_TICKETS / FPK_WHATIF_NO_ROOT / FPK_WHATIF_NO_TLS_VERIFY (what-if runs: fleetpki's TLS
+#     changed through bench/est_tls_whatif.c, LD_PRELOAD into the server only; needs cc)
 # Everything binds 127.0.0.1; only processes started here are stopped, by PID. Exit 1 if a run had
 # errors or the answers do not check out; a missed goal is reported, not fatal.
 set -euo pipefail
