@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add_profile_commands(app, run);
   add_audit_commands(app, run);
   add_enrollment_commands(app, run);
+  add_ceremony_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -23,6 +23,7 @@ void add_device_commands(CLI::App& app, std::function<int()>& run);  // `fleetpk
 void add_profile_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki profiles …`
 void add_audit_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki audit verify|export|checkpoint`
 void add_enrollment_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki est-endpoint …`, `fleetpki enrollments …`
+void add_ceremony_command(CLI::App& app, std::function<int()>& run);  // `fleetpki ceremony …` (offline root)
 /// `fleetpki devices otp|grant-renewal` (EST enrollment credentials), added to `devices`.
 void add_device_enrollment_commands(CLI::App& devices, std::function<int()>& run);
 
