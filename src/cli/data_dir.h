@@ -3,6 +3,8 @@
 // DIR/config.json      listener defaults          DIR/fleetpki.db   SQLite store (WAL)
 // DIR/master.key       master secret (0600)       DIR/keys/*.p8     encrypted CA keys (0600)
 // DIR/admin.token      platform admin token (0600)
+// With `key_backend: pkcs11` in config.json every CA key (root, issuing, manufacturing, OCSP,
+// audit) lives in a PKCS#11 token; only the server's TLS key stays in DIR/keys (software).
 // DIR/ca-chain.pem     issuing CA + root: what TLS clients trust
 // DIR/root-ca.pem      the root               DIR/manufacturing-ca.pem   birth-certificate CA
 #pragma once
@@ -34,6 +36,15 @@ struct Runtime {
   std::unique_ptr<authority::Authority> authority;
 };
 
+/// Where CA keys live. `software` (the default): DIR/keys. `pkcs11`: a token of a PKCS#11 module;
+/// the PIN comes from `pkcs11_pin_file` or $FLEETPKI_PKCS11_PIN and is never written anywhere.
+struct KeyBackendOptions {
+  std::string backend = "software";  // "software" or "pkcs11"
+  std::string pkcs11_module;         // empty: SoftHSM2's module
+  std::string pkcs11_token;          // token label (required for pkcs11)
+  std::optional<std::filesystem::path> pkcs11_pin_file;
+};
+
 /// True when `dir` holds an initialized data folder (its database exists).
 bool is_initialized(const std::filesystem::path& dir);
 
@@ -45,7 +56,10 @@ Result<std::unique_ptr<Runtime>> open_runtime(const std::filesystem::path& dir,
 /// Creates the folder (0700) with config, master secret, database, tenant `tenant` (root, issuing and
 /// manufacturing CAs, default profiles), the platform admin token and the PEM files. FailedPrecondition
 /// if the folder is already initialized. Returns the admin token path.
-Result<std::filesystem::path> initialize(const std::filesystem::path& dir, const std::string& tenant);
+/// `keys` picks the key backend, recorded in DIR/config.json so that every later command opens the
+/// same vault (the token must exist; InvalidArgument for an unknown backend or a missing label).
+Result<std::filesystem::path> initialize(const std::filesystem::path& dir, const std::string& tenant,
+                                         const KeyBackendOptions& keys = {});
 
 /// Writes `content` to `path` atomically (temp file + fsync + rename) with `mode`.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode);
