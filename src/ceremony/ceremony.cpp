@@ -106,8 +106,8 @@ Result<nlohmann::json> load_state(const std::filesystem::path& dir) {
   }
   auto state = nlohmann::json::parse(*text, nullptr, false);
   if (state.is_discarded() || !state.is_object()) {
-    return fail(Errc::DataLoss, "the ceremony state file " + (dir / kStateFile).string() +
-                                    " is damaged");
+    return fail(Errc::DataLoss,
+                "the ceremony state file " + (dir / kStateFile).string() + " is damaged");
   }
   return state;
 }
@@ -141,11 +141,15 @@ Status check_access(const RootKeyAccess& access) {
   return ok();
 }
 
-std::string hex_of(const std::array<std::uint8_t, 4>& id) { return to_hex(ByteView(id)); }
+std::string hex_of(const std::array<std::uint8_t, 4>& id) {
+  return to_hex(ByteView(id));
+}
 
 }  // namespace
 
-PrintedShare::~PrintedShare() { wipe_string(text); }
+PrintedShare::~PrintedShare() {
+  wipe_string(text);
+}
 
 Result<Ceremony> Ceremony::open(const pki::CryptoContext& ctx, const Clock& clock,
                                 std::filesystem::path dir) {
@@ -186,12 +190,14 @@ Result<keys::SignerPtr> Ceremony::open_root_signer(const RootKeyAccess& access,
   keys::SignerPtr signer;
   if (kind == "vault") {
     if (access.vault == nullptr) {
-      return fail(Errc::InvalidArgument, "the root key is in a key vault (token): open it with one");
+      return fail(Errc::InvalidArgument,
+                  "the root key is in a key vault (token): open it with one");
     }
     FLEETPKI_TRY(signer, access.vault->open_signer(key.value("ref", "")));
   } else if (kind == "file") {
     if (access.passphrase == nullptr) {
-      return fail(Errc::InvalidArgument, "the root key is a software key file: give its passphrase");
+      return fail(Errc::InvalidArgument,
+                  "the root key is a software key file: give its passphrase");
     }
     auto text = read_text(dir_ / key.value("file", "root-key.p8"));
     if (!text) {
@@ -264,8 +270,8 @@ Result<pki::Certificate> Ceremony::create_root(const RootSpec& spec, const RootK
     state["key"] = {{"kind", "vault"}, {"ref", ref}};
   } else {
     FLEETPKI_TRY(auto key, generate_root_key(*ctx_, spec.algorithm));
-    FLEETPKI_TRY(std::string pem, encrypt_key(*ctx_, key.get(), *access.passphrase,
-                                              access.kdf_iterations));
+    FLEETPKI_TRY(std::string pem,
+                 encrypt_key(*ctx_, key.get(), *access.passphrase, access.kdf_iterations));
     FLEETPKI_RETURN_IF_ERROR(write_new_file(root_key_path(), pem, 0600));
     FLEETPKI_TRY(signer, keys::make_software_signer(*ctx_, std::move(key)));
     state["key"] = {{"kind", "file"}, {"file", "root-key.p8"}};
@@ -346,8 +352,8 @@ Result<std::vector<PrintedShare>> Ceremony::split(int threshold, int count,
     std::string words = encode_words(bytes.view());
     p.text = "# fleetpki root key share " + std::to_string(share.x) + " of " +
              std::to_string(count) + " (any " + std::to_string(threshold) +
-             " restore the key)\n# root: " + root.subject_string() + "\n# share set: " +
-             p.set_id + "\n" + words;
+             " restore the key)\n# root: " + root.subject_string() + "\n# share set: " + p.set_id +
+             "\n" + words;
     wipe_string(words);
     printed.push_back(std::move(p));
   }
@@ -383,8 +389,8 @@ Result<std::filesystem::path> Ceremony::combine(const std::vector<std::string>& 
   }
   FLEETPKI_TRY(SecureBytes secret, combine_shares(*ctx_, shares));
   FLEETPKI_TRY(auto key, key_from_secret(*ctx_, secret.view(), root));
-  FLEETPKI_TRY(std::string pem, encrypt_key(*ctx_, key.get(), *access.passphrase,
-                                            access.kdf_iterations));
+  FLEETPKI_TRY(std::string pem,
+               encrypt_key(*ctx_, key.get(), *access.passphrase, access.kdf_iterations));
   std::filesystem::path target = out ? *out : root_key_path();
   FLEETPKI_RETURN_IF_ERROR(write_new_file(target, pem, 0600));
   FLEETPKI_TRY(auto signer, keys::make_software_signer(*ctx_, std::move(key)));
@@ -426,9 +432,8 @@ Result<pki::Certificate> Ceremony::sign_intermediate(std::string_view csr_pem,
   if (spec.profile == "issuing-ca-ocsp") {
     key_usage |= pki::kDigitalSignature;
   } else if (spec.profile != "issuing-ca") {
-    return fail(Errc::InvalidArgument,
-                "unknown intermediate profile '" + spec.profile +
-                    "' (use issuing-ca or issuing-ca-ocsp)");
+    return fail(Errc::InvalidArgument, "unknown intermediate profile '" + spec.profile +
+                                           "' (use issuing-ca or issuing-ca-ocsp)");
   }
   // Path validation accepts a CA under a pathLen-0 CA (the last certificate is not counted), so
   // the root's pathLen is checked here (RFC 5280 §4.2.1.9).
@@ -502,8 +507,8 @@ Result<pki::Certificate> Ceremony::sign_intermediate(std::string_view csr_pem,
     }
   }
   if (!spec.crl_urls.empty()) parameters["crl_url"] = spec.crl_urls.front();
-  FLEETPKI_RETURN_IF_ERROR(record(*signer, "sign-intermediate", operators, std::move(parameters),
-                                  {out}));
+  FLEETPKI_RETURN_IF_ERROR(
+      record(*signer, "sign-intermediate", operators, std::move(parameters), {out}));
   return certificate;
 }
 
@@ -527,17 +532,16 @@ Result<CrlResult> Ceremony::issue_crl(const CrlSpec& spec, const RootKeyAccess& 
       known = known || ica.value("serial", "") == hex;
     }
     if (!known) {
-      return fail(Errc::NotFound, "no intermediate with serial " + hex +
-                                      " was signed in this ceremony folder");
+      return fail(Errc::NotFound,
+                  "no intermediate with serial " + hex + " was signed in this ceremony folder");
     }
     bool already = false;
     for (const auto& entry : revoked) {
       already = already || entry.value("serial", "") == hex;
     }
     if (!already) {
-      revoked.push_back({{"serial", hex},
-                         {"reason", static_cast<int>(r.reason)},
-                         {"date", to_unix(now)}});
+      revoked.push_back(
+          {{"serial", hex}, {"reason", static_cast<int>(r.reason)}, {"date", to_unix(now)}});
     }
   }
   FLEETPKI_TRY(auto signer, open_root_signer(access, root));
@@ -545,8 +549,8 @@ Result<CrlResult> Ceremony::issue_crl(const CrlSpec& spec, const RootKeyAccess& 
   for (const auto& entry : revoked) {
     FLEETPKI_TRY(Bytes serial, pki::serial_from_hex(entry.value("serial", "")));
     auto reason = static_cast<pki::CrlReason>(entry.value("reason", 0));
-    FLEETPKI_TRY(Bytes encoded, pki::encode_crl_entry(serial, from_unix(entry.value("date", 0LL)),
-                                                      reason));
+    FLEETPKI_TRY(Bytes encoded,
+                 pki::encode_crl_entry(serial, from_unix(entry.value("date", 0LL)), reason));
     entries.push_back(std::move(encoded));
   }
   const std::uint64_t number = state.value("crl_number", std::uint64_t{0}) + 1;

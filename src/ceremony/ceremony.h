@@ -41,9 +41,9 @@ struct RootKeyAccess {
 struct RootSpec {
   std::string common_name;
   std::string organization;
-  std::string country;                 // two letters or empty
+  std::string country;  // two letters or empty
   int validity_days = 7300;
-  std::optional<int> path_len = 1;     // nullopt = unlimited
+  std::optional<int> path_len = 1;  // nullopt = unlimited
   keys::KeyAlgorithm algorithm = keys::KeyAlgorithm::EcP384;
   std::string vault_label = "root-ca";  // the key's label in a vault
 };
@@ -62,8 +62,8 @@ struct Revocation {
 };
 
 struct CrlSpec {
-  int validity_days = 365;             // nextUpdate = now + days
-  std::vector<Revocation> revoke;      // added to the revocations of earlier CRLs
+  int validity_days = 365;         // nextUpdate = now + days
+  std::vector<Revocation> revoke;  // added to the revocations of earlier CRLs
 };
 
 struct CrlResult {
@@ -74,7 +74,7 @@ struct CrlResult {
 
 /// Printable form of one share (words) and what to write on its envelope.
 struct PrintedShare {
-  int index = 0;       // x
+  int index = 0;  // x
   int threshold = 0;
   int count = 0;
   std::string set_id;  // hex

@@ -82,7 +82,8 @@ Result<pki::ossl::Ptr<EVP_PKEY>> generate_root_key(const pki::CryptoContext& ctx
       break;
   }
   if (key == nullptr) {
-    return fail(pki::ossl::last_error("EVP_PKEY_Q_keygen", Errc::Internal, "key generation failed"));
+    return fail(
+        pki::ossl::last_error("EVP_PKEY_Q_keygen", Errc::Internal, "key generation failed"));
   }
   return pki::ossl::Ptr<EVP_PKEY>(key);
 }
@@ -104,10 +105,10 @@ Result<std::string> encrypt_key(const pki::CryptoContext& ctx, EVP_PKEY* key,
     return fail(pki::ossl::last_error("EVP_CIPHER_fetch AES-256-CBC"));
   }
   // pbe_nid -1: PBES2 with PBKDF2 (PRF hmacWithSHA256) and a random salt and IV.
-  std::unique_ptr<X509_SIG, X509SigFree> encrypted(::PKCS8_encrypt_ex(
-      -1, cipher.get(), reinterpret_cast<const char*>(passphrase.data()),
-      static_cast<int>(passphrase.size()), nullptr, 0, kdf_iterations, info.get(), ctx.libctx(),
-      ctx.propq()));
+  std::unique_ptr<X509_SIG, X509SigFree> encrypted(
+      ::PKCS8_encrypt_ex(-1, cipher.get(), reinterpret_cast<const char*>(passphrase.data()),
+                         static_cast<int>(passphrase.size()), nullptr, 0, kdf_iterations,
+                         info.get(), ctx.libctx(), ctx.propq()));
   if (!encrypted) {
     return fail(pki::ossl::last_error("PKCS8_encrypt_ex"));
   }
@@ -116,8 +117,8 @@ Result<std::string> encrypt_key(const pki::CryptoContext& ctx, EVP_PKEY* key,
   if (length <= 0 || der == nullptr) {
     return fail(pki::ossl::last_error("i2d_X509_SIG"));
   }
-  std::string pem = pki::pem_encode(ByteView(der, static_cast<std::size_t>(length)),
-                                    "ENCRYPTED PRIVATE KEY");
+  std::string pem =
+      pki::pem_encode(ByteView(der, static_cast<std::size_t>(length)), "ENCRYPTED PRIVATE KEY");
   ::OPENSSL_free(der);
   return pem;
 }
@@ -220,8 +221,8 @@ Result<pki::ossl::Ptr<EVP_PKEY>> key_from_secret(const pki::CryptoContext& ctx, 
     }
     alg = p256 ? pki::SignatureAlgorithm::EcdsaSha256 : pki::SignatureAlgorithm::EcdsaSha384;
     SecretBn scalar(::BN_secure_new());
-    if (!scalar || ::BN_bin2bn(material.data(), static_cast<int>(material.size()),
-                               scalar.get()) == nullptr) {
+    if (!scalar ||
+        ::BN_bin2bn(material.data(), static_cast<int>(material.size()), scalar.get()) == nullptr) {
       return fail(pki::ossl::last_error("BN_bin2bn"));
     }
     // The public point comes from the root certificate; the sign/verify check below proves that
@@ -237,7 +238,8 @@ Result<pki::ossl::Ptr<EVP_PKEY>> key_from_secret(const pki::CryptoContext& ctx, 
       return fail(pki::ossl::last_error("OSSL_PARAM_BLD"));
     }
     std::unique_ptr<OSSL_PARAM, ParamFree> params(::OSSL_PARAM_BLD_to_param(bld.get()));
-    pki::ossl::Ptr<EVP_PKEY_CTX> pctx(::EVP_PKEY_CTX_new_from_name(ctx.libctx(), "EC", ctx.propq()));
+    pki::ossl::Ptr<EVP_PKEY_CTX> pctx(
+        ::EVP_PKEY_CTX_new_from_name(ctx.libctx(), "EC", ctx.propq()));
     EVP_PKEY* raw = nullptr;
     if (!params || !pctx || ::EVP_PKEY_fromdata_init(pctx.get()) != 1 ||
         ::EVP_PKEY_fromdata(pctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) != 1) {

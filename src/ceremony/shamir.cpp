@@ -72,9 +72,9 @@ std::uint8_t gf_inv(std::uint8_t a) {
 Result<std::vector<Share>> split_secret(const pki::CryptoContext& ctx, ByteView secret,
                                         int threshold, int count) {
   if (threshold < 2 || count < threshold || count > 255) {
-    return fail(Errc::InvalidArgument,
-                "shares: need 2 <= threshold (m) <= count (n) <= 255, got " +
-                    std::to_string(threshold) + " of " + std::to_string(count));
+    return fail(Errc::InvalidArgument, "shares: need 2 <= threshold (m) <= count (n) <= 255, got " +
+                                           std::to_string(threshold) + " of " +
+                                           std::to_string(count));
   }
   if (secret.empty() || secret.size() > kMaxSecretBytes) {
     return fail(Errc::InvalidArgument, "the secret to share must be 1 to 4096 bytes");
@@ -129,8 +129,7 @@ Result<SecureBytes> interpolate_at_zero(const std::vector<std::uint8_t>& xs,
     }
     for (std::size_t j = 0; j < i; ++j) {
       if (xs[i] == xs[j]) {
-        return fail(Errc::InvalidArgument,
-                    "share " + std::to_string(xs[i]) + " was given twice");
+        return fail(Errc::InvalidArgument, "share " + std::to_string(xs[i]) + " was given twice");
       }
     }
   }
@@ -157,15 +156,16 @@ Result<SecureBytes> interpolate_at_zero(const std::vector<std::uint8_t>& xs,
   return secret;
 }
 
-Result<SecureBytes> combine_shares(const pki::CryptoContext& ctx, const std::vector<Share>& shares) {
+Result<SecureBytes> combine_shares(const pki::CryptoContext& ctx,
+                                   const std::vector<Share>& shares) {
   if (shares.empty()) {
     return fail(Errc::InvalidArgument, "no shares given");
   }
   const Share& first = shares.front();
   for (const Share& share : shares) {
     if (share.version != kShareVersion) {
-      return fail(Errc::InvalidArgument, "share format version " + std::to_string(share.version) +
-                                             " is not supported");
+      return fail(Errc::InvalidArgument,
+                  "share format version " + std::to_string(share.version) + " is not supported");
     }
     if (share.set_id != first.set_id || share.threshold != first.threshold ||
         share.digest != first.digest || share.y.size() != first.y.size()) {
@@ -221,8 +221,8 @@ Result<Share> decode_share(ByteView bytes) {
   Share share;
   share.version = bytes[0];
   if (share.version != kShareVersion) {
-    return fail(Errc::InvalidArgument, "share format version " + std::to_string(share.version) +
-                                           " is not supported");
+    return fail(Errc::InvalidArgument,
+                "share format version " + std::to_string(share.version) + " is not supported");
   }
   share.x = bytes[1];
   share.threshold = bytes[2];

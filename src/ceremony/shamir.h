@@ -26,11 +26,12 @@ inline constexpr std::size_t kMaxSecretBytes = 4096;
 
 struct Share {
   std::uint8_t version = kShareVersion;
-  std::uint8_t x = 0;          // 1..255: the point the polynomial was evaluated at
-  std::uint8_t threshold = 0;  // m: shares needed
+  std::uint8_t x = 0;                    // 1..255: the point the polynomial was evaluated at
+  std::uint8_t threshold = 0;            // m: shares needed
   std::array<std::uint8_t, 4> set_id{};  // random, the same in every share of one split
-  std::array<std::uint8_t, 4> digest{};  // SHA-256("fleetpki shamir v1" | set id | m | secret)[0..4)
-  SecureBytes y;               // one byte per secret byte
+  std::array<std::uint8_t, 4>
+      digest{};   // SHA-256("fleetpki shamir v1" | set id | m | secret)[0..4)
+  SecureBytes y;  // one byte per secret byte
 
   Share() = default;
   Share(Share&&) noexcept = default;

@@ -26,7 +26,9 @@ std::uint8_t gf_pow(std::uint8_t base, std::size_t exponent) {
 
 /// Line numbers enter S1 as one byte: lines 1..255 (a 4096-byte secret needs ~685 lines, so the
 /// number is taken mod 255 and never 0).
-std::uint8_t line_tag(std::size_t line) { return static_cast<std::uint8_t>((line - 1) % 255 + 1); }
+std::uint8_t line_tag(std::size_t line) {
+  return static_cast<std::uint8_t>((line - 1) % 255 + 1);
+}
 
 /// The two check bytes of a line of `data` (1..6 bytes) with 1-based number `line`.
 std::array<std::uint8_t, 2> check_bytes(const std::uint8_t* data, std::size_t n, std::size_t line) {
@@ -50,8 +52,8 @@ int word_index(std::string_view token) {
   for (std::size_t i = 0; i < kWords.size(); ++i) {
     std::string_view word = kWords[i];
     bool whole = token == word;
-    bool prefix = token.size() >= 4 && token.size() <= word.size() &&
-                  word.substr(0, token.size()) == token;
+    bool prefix =
+        token.size() >= 4 && token.size() <= word.size() && word.substr(0, token.size()) == token;
     int hit = (whole || prefix) ? 1 : 0;
     found = hit ? static_cast<int>(i) : found;
   }
@@ -68,7 +70,9 @@ bool is_label(std::string_view token) {
 
 }  // namespace
 
-const std::array<std::string_view, 256>& share_word_list() { return kWords; }
+const std::array<std::string_view, 256>& share_word_list() {
+  return kWords;
+}
 
 void wipe_string(std::string& text) {
   if (!text.empty()) ::OPENSSL_cleanse(text.data(), text.size());
@@ -142,10 +146,10 @@ Result<SecureBytes> decode_words(std::string_view text, WordLocation* where) {
       if (index < 0) {
         WordLocation loc = locate(values.size());
         if (where) *where = loc;
-        return fail(Errc::InvalidArgument,
-                    "line " + std::to_string(loc.line) + ", word " +
-                        std::to_string(loc.word_in_line) + " (word " + std::to_string(loc.word) +
-                        ") is not in the word list");
+        return fail(Errc::InvalidArgument, "line " + std::to_string(loc.line) + ", word " +
+                                               std::to_string(loc.word_in_line) + " (word " +
+                                               std::to_string(loc.word) +
+                                               ") is not in the word list");
       }
       values.push_back(static_cast<std::uint8_t>(index));
     }
@@ -167,8 +171,8 @@ Result<SecureBytes> decode_words(std::string_view text, WordLocation* where) {
       WordLocation loc = locate(start);
       loc.word_in_line = 0;
       if (where) *where = loc;
-      return fail(Errc::InvalidArgument, "line " + std::to_string(line) +
-                                             " is too short: a word is missing or extra");
+      return fail(Errc::InvalidArgument,
+                  "line " + std::to_string(line) + " is too short: a word is missing or extra");
     }
     const std::uint8_t* c = values.data() + start;
     // Syndromes over the whole line (data and checks).

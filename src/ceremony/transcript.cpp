@@ -52,10 +52,14 @@ Result<std::vector<std::string>> read_lines(const std::filesystem::path& path) {
 
 pki::SignatureAlgorithm algorithm_for(const pki::PublicKeyInfo& key) {
   switch (key.type) {
-    case pki::KeyType::EcP256: return pki::SignatureAlgorithm::EcdsaSha256;
-    case pki::KeyType::EcP384: return pki::SignatureAlgorithm::EcdsaSha384;
-    case pki::KeyType::Ed25519: return pki::SignatureAlgorithm::Ed25519;
-    case pki::KeyType::Rsa: return pki::SignatureAlgorithm::RsaPkcs1Sha256;
+    case pki::KeyType::EcP256:
+      return pki::SignatureAlgorithm::EcdsaSha256;
+    case pki::KeyType::EcP384:
+      return pki::SignatureAlgorithm::EcdsaSha384;
+    case pki::KeyType::Ed25519:
+      return pki::SignatureAlgorithm::Ed25519;
+    case pki::KeyType::Rsa:
+      return pki::SignatureAlgorithm::RsaPkcs1Sha256;
   }
   return pki::SignatureAlgorithm::EcdsaSha256;
 }
@@ -80,8 +84,9 @@ Status append_transcript(const pki::CryptoContext& ctx, const Clock& clock,
   std::string prev = kZeroHash;
   if (!lines.empty()) {
     if (!nlohmann::json::accept(lines.back())) {
-      return fail(Errc::DataLoss, "the last transcript record does not parse: run "
-                                  "`fleetpki ceremony verify-transcript`");
+      return fail(Errc::DataLoss,
+                  "the last transcript record does not parse: run "
+                  "`fleetpki ceremony verify-transcript`");
     }
     prev = sha256_hex(ctx, as_bytes(lines.back()));
   }

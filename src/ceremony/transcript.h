@@ -41,9 +41,9 @@ Status append_transcript(const pki::CryptoContext& ctx, const Clock& clock,
 /// The outcome of a verification: a value, not an error (a broken transcript is an answer).
 struct TranscriptVerdict {
   bool intact = false;
-  std::size_t records = 0;     // records checked (all when intact)
-  std::size_t first_bad = 0;   // 1-based record (= line) number when not intact
-  std::string reason;          // why that record is bad
+  std::size_t records = 0;    // records checked (all when intact)
+  std::size_t first_bad = 0;  // 1-based record (= line) number when not intact
+  std::string reason;         // why that record is bad
 };
 
 /// Checks every record: it parses, its seq is its line number, "prev" is the SHA-256 of the line

@@ -17,7 +17,9 @@
 namespace fleetpki::ceremony {
 namespace {
 
-SecureBytes passphrase(std::string_view text) { return SecureBytes(as_bytes(text)); }
+SecureBytes passphrase(std::string_view text) {
+  return SecureBytes(as_bytes(text));
+}
 
 std::string read(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -68,8 +70,8 @@ TEST_F(CeremonyTest, WholeCeremonyWithSharesIntermediateCrlAndTranscript) {
   std::filesystem::remove(ceremony_->root_key_path());
   auto restored = ceremony_->combine({(*shares)[1].text, (*shares)[3].text}, access_, ops_);
   ASSERT_FALSE(restored);  // two shares are not enough
-  restored = ceremony_->combine({(*shares)[1].text, (*shares)[3].text, (*shares)[4].text}, access_,
-                                ops_);
+  restored =
+      ceremony_->combine({(*shares)[1].text, (*shares)[3].text, (*shares)[4].text}, access_, ops_);
   ASSERT_TRUE(restored) << restored.error().message;
 
   std::string csr = fleetpki::testing::make_csr_pem({{{"O", "Example"}, {"CN", "Issuing CA 1"}}});
@@ -80,18 +82,18 @@ TEST_F(CeremonyTest, WholeCeremonyWithSharesIntermediateCrlAndTranscript) {
   EXPECT_EQ(ica->issuer_der(), root->subject_der());
   EXPECT_TRUE(pki::verify_chain(ctx_, ica->der(), {}, {root->der()}, clock_.now(), true));
   // pathLen 1 under a pathLen-1 root is refused.
-  EXPECT_FALSE(ceremony_->sign_intermediate(csr, {.path_len = 1}, dir_.path() / "ica2.pem", access_,
-                                            ops_));
+  EXPECT_FALSE(
+      ceremony_->sign_intermediate(csr, {.path_len = 1}, dir_.path() / "ica2.pem", access_, ops_));
 
-  auto crl = ceremony_->issue_crl({.validity_days = 30,
-                                   .revoke = {{pki::serial_to_hex(ica->serial()),
-                                               pki::CrlReason::KeyCompromise}}},
-                                  access_, ops_);
+  auto crl = ceremony_->issue_crl(
+      {.validity_days = 30,
+       .revoke = {{pki::serial_to_hex(ica->serial()), pki::CrlReason::KeyCompromise}}},
+      access_, ops_);
   ASSERT_TRUE(crl) << crl.error().message;
   EXPECT_EQ(crl->number, 1u);
   EXPECT_EQ(crl->entries, 1u);
-  EXPECT_FALSE(ceremony_->issue_crl({.revoke = {{"0abc", pki::CrlReason::Unspecified}}}, access_,
-                                    ops_));
+  EXPECT_FALSE(
+      ceremony_->issue_crl({.revoke = {{"0abc", pki::CrlReason::Unspecified}}}, access_, ops_));
 
   auto verdict = verify_transcript(ctx_, ceremony_->transcript_path(), *root);
   ASSERT_TRUE(verdict) << verdict.error().message;
@@ -147,10 +149,11 @@ TEST_F(CeremonyTest, P384RootRoundTripsThroughShares) {
   std::string corrupted = text;
   std::size_t first_word = corrupted.find_first_not_of(' ', line + 4);
   std::size_t end = corrupted.find(' ', first_word);
-  corrupted.replace(first_word, end - first_word,
-                    corrupted.substr(first_word, end - first_word) == "abandon" ? "absurd" : "abandon");
-  auto bad = ceremony_->combine({(*shares)[0].text, corrupted}, access_, ops_,
-                                dir_.path() / "never.p8");
+  corrupted.replace(
+      first_word, end - first_word,
+      corrupted.substr(first_word, end - first_word) == "abandon" ? "absurd" : "abandon");
+  auto bad =
+      ceremony_->combine({(*shares)[0].text, corrupted}, access_, ops_, dir_.path() / "never.p8");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("share 2: check words of line 1"), std::string::npos)
       << bad.error().message;
@@ -167,8 +170,8 @@ TEST_F(CeremonyTest, RootKeyInAKeyVaultSignsAndIsNeverSplit) {
   ASSERT_TRUE(root) << root.error().message;
   EXPECT_FALSE(std::filesystem::exists(ceremony_->root_key_path()));
   std::string csr = fleetpki::testing::make_csr_pem({{{"CN", "Issuing CA 2"}}, {}, {}, "P-384"});
-  auto ica = ceremony_->sign_intermediate(csr, {.path_len = 0}, dir_.path() / "ica.pem", token,
-                                          ops_);
+  auto ica =
+      ceremony_->sign_intermediate(csr, {.path_len = 0}, dir_.path() / "ica.pem", token, ops_);
   ASSERT_TRUE(ica) << ica.error().message;
   auto split = ceremony_->split(2, 3, access_, ops_);
   ASSERT_FALSE(split);

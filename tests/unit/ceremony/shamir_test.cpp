@@ -59,7 +59,7 @@ struct Case {
 
 TEST(Shamir, AnyThresholdSubsetRecoversTheSecretForManyMofN) {
   const pki::CryptoContext ctx;
-  const Case cases[] = {{2, 2, 32}, {2, 3, 32}, {3, 5, 48}, {5, 5, 32}, {4, 7, 33},
+  const Case cases[] = {{2, 2, 32}, {2, 3, 32}, {3, 5, 48},    {5, 5, 32},    {4, 7, 33},
                         {2, 10, 1}, {7, 9, 64}, {10, 255, 16}, {255, 255, 4}, {3, 5, 4096}};
   for (const Case& c : cases) {
     SCOPED_TRACE(std::to_string(c.m) + " of " + std::to_string(c.n));
