@@ -338,6 +338,166 @@ Result<SignerPtr> Pkcs11KeyVault::open_signer(std::string_view key_ref) {
   return it->second;
 }
 
+namespace {
+
+/// A BIGNUM parameter of `key` as big-endian bytes, left-padded to `width` (0: minimal).
+Result<SecureBytes> bn_param(EVP_PKEY* key, const char* name, std::size_t width = 0) {
+  BIGNUM* raw = nullptr;
+  if (::EVP_PKEY_get_bn_param(key, name, &raw) != 1 || raw == nullptr) {
+    return fail(pki::ossl::last_error("EVP_PKEY_get_bn_param", Errc::InvalidArgument,
+                                      "the key lacks a private component"));
+  }
+  pki::ossl::Ptr<BIGNUM> bn(raw);
+  const int bytes = (::BN_num_bits(bn.get()) + 7) / 8;
+  const std::size_t size = width != 0 ? width : static_cast<std::size_t>(bytes);
+  SecureBytes out(size);
+  if (::BN_bn2binpad(bn.get(), out.data(), static_cast<int>(size)) < 0) {
+    return fail(Errc::InvalidArgument, "key component larger than expected");
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> Pkcs11KeyVault::import_key(EVP_PKEY* key, std::string_view label) {
+  if (key == nullptr) return fail(Errc::InvalidArgument, "no key");
+  if (!valid_label(label)) {
+    return fail(Errc::InvalidArgument, "key labels are 1 to 64 characters from [A-Za-z0-9._-]");
+  }
+  const bool ec = ::EVP_PKEY_is_a(key, "EC") == 1;
+  const bool rsa = ::EVP_PKEY_is_a(key, "RSA") == 1;
+  if (!ec && !rsa) return fail(Errc::InvalidArgument, "only EC and RSA keys can be imported");
+  Bytes id(kIdBytes);
+  if (::RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) {
+    return fail(pki::ossl::last_error("RAND_bytes"));
+  }
+  unsigned char yes = p11::kTrue;
+  unsigned char no = p11::kFalse;
+  ck_object_class_t public_class = CKO_PUBLIC_KEY;
+  ck_object_class_t private_class = CKO_PRIVATE_KEY;
+  ck_key_type_t key_type = ec ? CKK_EC : CKK_RSA;
+  const std::string text_label(label);
+  std::vector<ck_attribute> public_object = {
+      attribute(CKA_CLASS, &public_class, sizeof public_class),
+      attribute(CKA_KEY_TYPE, &key_type, sizeof key_type),
+      attribute(CKA_TOKEN, &yes, sizeof yes),
+      attribute(CKA_PRIVATE, &no, sizeof no),
+      attribute(CKA_VERIFY, &yes, sizeof yes),
+      attribute(CKA_ENCRYPT, &no, sizeof no),
+      attribute(CKA_WRAP, &no, sizeof no),
+      attribute(CKA_LABEL, text_label.data(), text_label.size()),
+      attribute(CKA_ID, id.data(), id.size()),
+  };
+  std::vector<ck_attribute> private_object = {
+      attribute(CKA_CLASS, &private_class, sizeof private_class),
+      attribute(CKA_KEY_TYPE, &key_type, sizeof key_type),
+      attribute(CKA_TOKEN, &yes, sizeof yes),
+      attribute(CKA_PRIVATE, &yes, sizeof yes),
+      attribute(CKA_SENSITIVE, &yes, sizeof yes),
+      attribute(CKA_EXTRACTABLE, &no, sizeof no),
+      attribute(CKA_SIGN, &yes, sizeof yes),
+      attribute(CKA_DECRYPT, &no, sizeof no),
+      attribute(CKA_UNWRAP, &no, sizeof no),
+      attribute(CKA_DERIVE, &no, sizeof no),
+      attribute(CKA_LABEL, text_label.data(), text_label.size()),
+      attribute(CKA_ID, id.data(), id.size()),
+  };
+  // Kept alive until C_CreateObject returns; secrets are wiped by SecureBytes.
+  Bytes params, wrapped_point;
+  std::vector<SecureBytes> secrets;
+  if (ec) {
+    char group[32] = {};
+    std::size_t group_length = 0;
+    ::EVP_PKEY_get_group_name(key, group, sizeof group, &group_length);
+    const std::string_view curve(group, group_length);
+    std::size_t field = 0;
+    if (curve == "prime256v1" || curve == "P-256") {
+      params.assign(kP256Params.begin(), kP256Params.end());
+      field = 32;
+    } else if (curve == "secp384r1" || curve == "P-384") {
+      params.assign(kP384Params.begin(), kP384Params.end());
+      field = 48;
+    } else {
+      return fail(Errc::InvalidArgument, "only P-256 and P-384 EC keys can be imported");
+    }
+    Bytes point(2 * field + 1);
+    std::size_t point_length = 0;
+    if (::EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point.data(),
+                                          point.size(), &point_length) != 1 ||
+        point_length != point.size()) {
+      return fail(pki::ossl::last_error("EVP_PKEY_get_octet_string_param"));
+    }
+    wrapped_point = {0x04, static_cast<std::uint8_t>(point.size())};  // DER OCTET STRING
+    wrapped_point.insert(wrapped_point.end(), point.begin(), point.end());
+    FLEETPKI_TRY(SecureBytes scalar, bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, field));
+    secrets.push_back(std::move(scalar));
+    public_object.push_back(attribute(CKA_EC_PARAMS, params.data(), params.size()));
+    public_object.push_back(attribute(CKA_EC_POINT, wrapped_point.data(), wrapped_point.size()));
+    private_object.push_back(attribute(CKA_EC_PARAMS, params.data(), params.size()));
+    private_object.push_back(attribute(CKA_VALUE, secrets[0].data(), secrets[0].size()));
+  } else {
+    if (::EVP_PKEY_get_bits(key) < 2048) {
+      return fail(Errc::InvalidArgument, "RSA keys must have at least 2048 bits");
+    }
+    static constexpr std::array<std::pair<const char*, ck_attribute_type_t>, 8> kParts = {{
+        {OSSL_PKEY_PARAM_RSA_N, CKA_MODULUS},
+        {OSSL_PKEY_PARAM_RSA_E, CKA_PUBLIC_EXPONENT},
+        {OSSL_PKEY_PARAM_RSA_D, CKA_PRIVATE_EXPONENT},
+        {OSSL_PKEY_PARAM_RSA_FACTOR1, CKA_PRIME_1},
+        {OSSL_PKEY_PARAM_RSA_FACTOR2, CKA_PRIME_2},
+        {OSSL_PKEY_PARAM_RSA_EXPONENT1, CKA_EXPONENT_1},
+        {OSSL_PKEY_PARAM_RSA_EXPONENT2, CKA_EXPONENT_2},
+        {OSSL_PKEY_PARAM_RSA_COEFFICIENT1, CKA_COEFFICIENT},
+    }};
+    secrets.reserve(kParts.size());
+    for (const auto& [name, type] : kParts) {
+      FLEETPKI_TRY(SecureBytes part, bn_param(key, name));
+      secrets.push_back(std::move(part));
+      private_object.push_back(attribute(type, secrets.back().data(), secrets.back().size()));
+    }
+    public_object.push_back(attribute(CKA_MODULUS, secrets[0].data(), secrets[0].size()));
+    public_object.push_back(attribute(CKA_PUBLIC_EXPONENT, secrets[1].data(), secrets[1].size()));
+  }
+  {
+    std::lock_guard lock(mutex_);
+    FLEETPKI_RETURN_IF_ERROR(pool_->run([&](const Pkcs11Session& session, std::string& what) {
+      std::vector<ck_attribute> by_label = {
+          attribute(CKA_LABEL, text_label.data(), text_label.size())};
+      ck_object_handle_t existing = 0;
+      ck_rv_t rv = p11::find_one(session, by_label, existing, what);
+      if (rv == CKR_OK || rv == p11::kRvObjectAmbiguous) return p11::kRvLabelTaken;
+      if (rv != p11::kRvObjectNotFound) return rv;
+      ck_object_handle_t private_handle = 0;
+      ck_object_handle_t public_handle = 0;
+      what = "C_CreateObject";
+      rv = session.functions->C_CreateObject(session.handle, private_object.data(),
+                                             private_object.size(), &private_handle);
+      if (rv != CKR_OK) return rv;
+      rv = session.functions->C_CreateObject(session.handle, public_object.data(),
+                                             public_object.size(), &public_handle);
+      if (rv != CKR_OK) session.functions->C_DestroyObject(session.handle, private_handle);
+      return rv;
+    }));
+  }
+  const std::string ref = format_pkcs11_uri(
+      {.token = pool_->token_label(), .object = text_label, .id = id, .type = "private"});
+  // Verify: the token signs, the original public key checks the signature.
+  FLEETPKI_TRY(SignerPtr signer, open_signer(ref));
+  static constexpr std::array<std::uint8_t, 32> kProbe = {'f', 'l', 'e', 'e', 't', 'p', 'k', 'i',
+                                                          ' ', 'i', 'm', 'p', 'o', 'r', 't'};
+  FLEETPKI_TRY(Bytes signature, signer->sign(kProbe));
+  pki::ossl::Ptr<EVP_MD_CTX> verify(::EVP_MD_CTX_new());
+  if (!verify ||
+      ::EVP_DigestVerifyInit_ex(verify.get(), nullptr, pki::digest_name(signer->algorithm()),
+                                ctx_.libctx(), ctx_.propq(), key, nullptr) != 1 ||
+      ::EVP_DigestVerify(verify.get(), signature.data(), signature.size(), kProbe.data(),
+                         kProbe.size()) != 1) {
+    pki::ossl::clear_errors();
+    return fail(Errc::DataLoss, "the imported key does not sign like the original");
+  }
+  return ref;
+}
+
 Result<pki::ossl::Ptr<EVP_PKEY>> Pkcs11KeyVault::tls_private_key(std::string_view) {
   return fail(Errc::Unimplemented,
               "PKCS#11 keys cannot leave the token; the server's TLS key is a software key");

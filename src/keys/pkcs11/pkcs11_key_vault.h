@@ -53,6 +53,13 @@ class Pkcs11KeyVault final : public KeyVault {
   /// (CKA_EC_POINT, or CKA_MODULUS + CKA_PUBLIC_EXPONENT) into the signer's SPKI. Signers are
   /// cached per reference.
   Result<SignerPtr> open_signer(std::string_view key_ref) override;
+  /// Migration of a software key into the token (tokens that accept C_CreateObject of private
+  /// keys, as SoftHSM2 does): EC P-256/P-384 or RSA >= 2048 `key` becomes a token object with
+  /// the same attributes as generate() gives (sensitive, not extractable, sign-only; ALWAYS_
+  /// SENSITIVE and NEVER_EXTRACTABLE are false, as PKCS#11 requires for imported keys) plus its
+  /// public object. Then the key signs once in the token and the signature is verified with
+  /// `key`'s public half: DataLoss if not. AlreadyExists if the label is taken.
+  Result<std::string> import_key(EVP_PKEY* key, std::string_view label);
   /// Unimplemented: keys cannot leave the token (the server's TLS key stays a software key).
   Result<pki::ossl::Ptr<EVP_PKEY>> tls_private_key(std::string_view key_ref) override;
 

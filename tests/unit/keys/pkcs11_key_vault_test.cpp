@@ -15,6 +15,7 @@
 
 #include "keys/pkcs11/pkcs11_signer.h"
 #include "keys/pkcs11/pkcs11_uri.h"
+#include "keys/software/software_key_vault.h"
 #include "keys_test_support.h"
 #include "pkcs11_test_support.h"
 
@@ -335,6 +336,40 @@ TEST_F(Pkcs11KeyVaultTest, TokenRecreatedMidRunServesNewKeys) {
   ASSERT_FALSE(old);
   EXPECT_TRUE(old.error().code == Errc::NotFound || old.error().code == Errc::Unavailable)
       << old.error().message;
+}
+
+TEST_F(Pkcs11KeyVaultTest, ImportsSoftwareKeysIntoTheToken) {
+  // The migration path: a software vault key (decrypted in memory) becomes a token key.
+  fleetpki::testing::TempDir dir;
+  auto software = SoftwareKeyVault::open(crypto_, dir.path() / "keys", SecureBytes(Bytes(32, 7)));
+  ASSERT_TRUE(software);
+  const std::pair<KeyAlgorithm, const char*> cases[] = {
+      {KeyAlgorithm::EcP256, "mig-p256"},
+      {KeyAlgorithm::EcP384, "mig-p384"},
+      {KeyAlgorithm::Rsa2048, "mig-rsa"},
+  };
+  for (const auto& [algorithm, label] : cases) {
+    auto software_ref = (*software)->generate(algorithm, label);
+    ASSERT_TRUE(software_ref);
+    auto software_signer = (*software)->open_signer(*software_ref);
+    ASSERT_TRUE(software_signer);
+    auto key = (*software)->tls_private_key(*software_ref);
+    ASSERT_TRUE(key);
+    auto ref = vault_->import_key(key->get(), label);
+    ASSERT_TRUE(ref) << label << ": " << ref.error().message;
+    auto signer = vault_->open_signer(*ref);
+    ASSERT_TRUE(signer);
+    EXPECT_EQ((*signer)->public_key_spki(), (*software_signer)->public_key_spki()) << label;
+    const Bytes message(50, 3);
+    auto signature = (*signer)->sign(message);
+    ASSERT_TRUE(signature);
+    EXPECT_TRUE(verifies(**software_signer, message, *signature)) << label;
+    auto again = vault_->import_key(key->get(), label);
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, Errc::AlreadyExists);
+  }
+  auto ed = pki::ossl::Ptr<EVP_PKEY>(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  EXPECT_FALSE(vault_->import_key(ed.get(), "ed"));
 }
 
 TEST(Pkcs11Pin, FromFileOrEnvironment) {
