@@ -117,11 +117,16 @@ Result<std::shared_ptr<Pkcs11Module>> Pkcs11Module::load(const std::string& path
 }
 
 Pkcs11Module::~Pkcs11Module() {
-  if (initialized_) functions_->C_Finalize(nullptr);
-  ::dlclose(handle_);
   std::lock_guard lock(g_registry_mutex);
   auto it = registry().find(path_);
-  if (it != registry().end() && it->second.expired()) registry().erase(it);
+  // load() may have made a new instance while this one was dying (its weak_ptr had expired); the
+  // module state is process-wide and now belongs to the new instance: do not finalize it.
+  const bool replaced = it != registry().end() && !it->second.expired();
+  if (!replaced) {
+    if (initialized_) functions_->C_Finalize(nullptr);
+    if (it != registry().end()) registry().erase(it);
+  }
+  ::dlclose(handle_);
 }
 
 Status Pkcs11Module::initialize() {

@@ -317,6 +317,45 @@ TEST_F(Pkcs11KeyVaultTest, TokenRemovedThenBackRecovers) {
   ASSERT_TRUE(later) << later.error().message;
 }
 
+TEST_F(Pkcs11KeyVaultTest, SigningThreadsRideThroughARemovalAndReturn) {
+  auto ref = vault_->generate(KeyAlgorithm::EcP256, "busy-survivor");
+  ASSERT_TRUE(ref);
+  auto signer = vault_->open_signer(*ref);
+  ASSERT_TRUE(signer);
+  std::atomic<bool> stop{false};
+  std::atomic<int> good{0};
+  std::atomic<int> unavailable{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      const Bytes message = {static_cast<std::uint8_t>(t)};
+      while (!stop) {
+        auto signature = (*signer)->sign(message);
+        if (signature && verifies(**signer, message, *signature)) {
+          ++good;
+        } else if (!signature && signature.error().code == Errc::Unavailable) {
+          ++unavailable;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  token_.remove_token();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  token_.restore_token();
+  const int before = good.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_GT(good.load(), before) << "signing resumed after the token came back";
+  auto signature = (*signer)->sign(Bytes{9});
+  ASSERT_TRUE(signature) << signature.error().message;
+}
+
 TEST_F(Pkcs11KeyVaultTest, TokenRecreatedMidRunServesNewKeys) {
   auto ref = vault_->generate(KeyAlgorithm::EcP256, "old");
   ASSERT_TRUE(ref);
