@@ -350,10 +350,13 @@ Result<std::vector<PrintedShare>> Ceremony::split(int threshold, int count,
     p.set_id = hex_of(share.set_id);
     SecureBytes bytes = encode_share(share);
     std::string words = encode_words(bytes.view());
-    p.text = "# fleetpki root key share " + std::to_string(share.x) + " of " +
-             std::to_string(count) + " (any " + std::to_string(threshold) +
-             " restore the key)\n# root: " + root.subject_string() + "\n# share set: " + p.set_id +
-             "\n" + words;
+    std::string header = "# fleetpki root key share " + std::to_string(share.x) + " of " +
+                         std::to_string(count) + " (any " + std::to_string(threshold) +
+                         " restore the key)\n# root: " + root.subject_string() +
+                         "\n# share set: " + p.set_id + "\n";
+    p.text.reserve(header.size() + words.size());  // one allocation: no unwiped copies
+    p.text += header;
+    p.text += words;
     wipe_string(words);
     printed.push_back(std::move(p));
   }

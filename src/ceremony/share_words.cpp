@@ -81,6 +81,9 @@ void wipe_string(std::string& text) {
 
 std::string encode_words(ByteView data) {
   std::string out;
+  // Reserved once (<= 8 words of <= 8 letters, spaces and a label per line): the text is never
+  // reallocated, so no unwiped copy of the words is left in freed memory.
+  out.reserve((data.size() / kDataWordsPerLine + 1) * 96);
   std::size_t line = 0;
   for (std::size_t offset = 0; offset < data.size(); offset += kDataWordsPerLine) {
     ++line;
