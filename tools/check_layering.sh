@@ -9,9 +9,10 @@ declare -A allowed=(
   [pki]="common pki"
   [keys]="common pki keys"
   [store]="common pki store"
+  [ceremony]="common pki keys ceremony"
   [authority]="common pki keys store authority"
   [server]="common pki keys store authority server"
-  [cli]="common pki keys store authority server cli"
+  [cli]="common pki keys store authority server ceremony cli"
 )
 bad=0
 for layer in "${!allowed[@]}"; do

@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #include <cctype>
+#include <csignal>
 #include <cerrno>
 #include <cstdint>
 #include <map>
@@ -46,6 +47,9 @@ class TestClient final {
  public:
   /// Connects to 127.0.0.1:port (and completes the TLS handshake); nullptr on failure.
   static std::unique_ptr<TestClient> connect(std::uint16_t port, ClientOptions options = {}) {
+    // SSL_write/SSL_shutdown write to the socket without MSG_NOSIGNAL: a server that closed first
+    // (stop tests) must give EPIPE, not kill the test binary.
+    ::signal(SIGPIPE, SIG_IGN);
     auto client = std::unique_ptr<TestClient>(new TestClient());
     client->fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (client->fd_ < 0) {

@@ -21,15 +21,20 @@ TEST(TlsContext, BuildsContextLimitedToTls12And13) {
   EXPECT_NE(::SSL_CTX_get0_certificate(ctx->get()), nullptr);
 }
 
-TEST(TlsContext, LoadsExtraChainCertificates) {
-  auto leaf = make_identity("leaf");
-  auto other = make_identity("intermediate");
-  auto ctx = make_server_tls_context(leaf.cert_pem + other.cert_pem, leaf.key.get());
+TEST(TlsContext, SendsIntermediatesButNotTheSelfSignedRoot) {
+  auto root = make_identity("root");
+  auto intermediate = make_identity("intermediate", &root);
+  auto leaf = make_identity("leaf", &intermediate);
+  ASSERT_FALSE(leaf.cert_pem.empty());
+  auto ctx = make_server_tls_context(leaf.cert_pem + intermediate.cert_pem + root.cert_pem, leaf.key.get());
   ASSERT_TRUE(ctx) << ctx.error().detail;
   STACK_OF(X509)* chain = nullptr;
   ASSERT_EQ(::SSL_CTX_get0_chain_certs(ctx->get(), &chain), 1);
   ASSERT_NE(chain, nullptr);
-  EXPECT_EQ(sk_X509_num(chain), 1);
+  ASSERT_EQ(sk_X509_num(chain), 1);  // RFC 8446 §4.4.2: the root may be left out; clients trust it
+  char cn[64] = {};
+  ::X509_NAME_get_text_by_NID(::X509_get_subject_name(sk_X509_value(chain, 0)), NID_commonName, cn, sizeof cn);
+  EXPECT_STREQ(cn, "intermediate");
 }
 
 TEST(TlsContext, RejectsMismatchedKey) {
