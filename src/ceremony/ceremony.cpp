@@ -181,6 +181,15 @@ Result<pki::Certificate> Ceremony::root_certificate() const {
   return pki::Certificate::from_pem(*ctx_, *text);
 }
 
+Result<std::optional<std::string>> Ceremony::root_key_reference() const {
+  FLEETPKI_TRY(auto state, load_state(dir_));
+  const auto key = state.value("key", nlohmann::json::object());
+  if (key.value("kind", "") == "vault") {
+    return std::optional<std::string>(key.value("ref", ""));
+  }
+  return std::optional<std::string>();
+}
+
 Result<keys::SignerPtr> Ceremony::open_root_signer(const RootKeyAccess& access,
                                                    const pki::Certificate& root) const {
   FLEETPKI_RETURN_IF_ERROR(check_access(access));
@@ -333,6 +342,12 @@ Result<std::vector<PrintedShare>> Ceremony::split(int threshold, int count,
                 "only a software root key can be split (a token key never leaves the token)");
   }
   FLEETPKI_TRY(auto root, root_certificate());
+  FLEETPKI_TRY(auto in_vault, root_key_reference());
+  if (in_vault) {
+    return fail(Errc::FailedPrecondition,
+                "the root key is in a token and never leaves it: it cannot be split (use the "
+                "token's own backup)");
+  }
   FLEETPKI_TRY(auto signer, open_root_signer(access, root));
   // Decrypt again for the private key itself (the signer keeps it opaque).
   FLEETPKI_TRY(std::string pem, read_text(root_key_path()));

@@ -128,6 +128,9 @@ class Ceremony final {
 
   /// The root certificate of the folder.
   Result<pki::Certificate> root_certificate() const;
+  /// Where the root key is: its key vault reference (e.g. "pkcs11:token=…;object=…"), or nullopt
+  /// for a software key file or a folder without a root yet.
+  Result<std::optional<std::string>> root_key_reference() const;
 
  private:
   Ceremony(const pki::CryptoContext& ctx, const Clock& clock, std::filesystem::path dir)

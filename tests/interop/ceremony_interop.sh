@@ -203,6 +203,47 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W
 out=$(CER verify-transcript --dir "$C" --root-cert "$W/other-root.pem" 2>&1)
 if [ $? -eq 1 ] && grep -q "record 1" <<<"$out"; then ok "another root's key verifies nothing"; else no "other root" "$out"; fi
 
+# --- root key in a PKCS#11 token (SoftHSM2) ---------------------------------------------------
+P11_MODULE=/usr/lib/softhsm/libsofthsm2.so
+if command -v softhsm2-util >/dev/null && [ -r "$P11_MODULE" ]; then
+  mkdir -p "$W/tokens"
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n' \
+    "$W/tokens" >"$W/softhsm2.conf"
+  export SOFTHSM2_CONF=$W/softhsm2.conf
+  PIN=8642$$
+  softhsm2-util --init-token --free --label ceremony-root --so-pin 13579$$ --pin "$PIN" >/dev/null 2>&1
+  printf '%s\n' "$PIN" >"$W/pin"
+  chmod 600 "$W/pin"
+  T=$FP_TMP/token-ceremony
+  run "create-root in a PKCS#11 token (SoftHSM2, EC P-384)" CER create-root --dir "$T" "${OPS[@]}" \
+    --key-backend pkcs11 --pkcs11-module "$P11_MODULE" --pkcs11-token ceremony-root \
+    --pkcs11-pin-file "$W/pin" --cn "Token Root CA" --key-type ec-p384 --path-len 1
+  t "token root: no key file" test ! -e "$T/root-key.p8"
+  t "token root: self-signed, verified by openssl" openssl verify -CAfile "$T/root.pem" "$T/root.pem"
+  pkcs11-tool --module "$P11_MODULE" --token-label ceremony-root --login --pin "$PIN" -O \
+    >"$W/p11-objects.txt" 2>/dev/null
+  t "token key: sensitive and never extractable (pkcs11-tool)" \
+    bash -c "grep -A8 '^Private Key Object' '$W/p11-objects.txt' | grep -q 'never extractable' && grep -A8 '^Private Key Object' '$W/p11-objects.txt' | grep -q 'sensitive'"
+  run "token root signs an intermediate (backend from ceremony.json)" CER sign-intermediate \
+    --dir "$T" "${OPS[@]}" --pkcs11-pin-file "$W/pin" --csr "$W/ica.csr" --path-len 0 --days 30 \
+    --out "$W/token-ica.pem"
+  t "openssl verify -CAfile token root.pem intermediate" openssl verify -CAfile "$T/root.pem" "$W/token-ica.pem"
+  run "token root issues its CRL" env FLEETPKI_PKCS11_PIN="$PIN" "$FP" ceremony root-crl --dir "$T" \
+    "${OPS[@]}" --days 7
+  t "openssl crl -verify (token root CRL)" bash -c "openssl crl -in '$T/root-crl-1.pem' -CAfile '$T/root.pem' -noout 2>&1 | grep -q 'verify OK'"
+  expect_fail "a token key is never split" 1 CER split --dir "$T" "${OPS[@]}" --passphrase-file "$W/pass" \
+    --key-backend software -m 2 -n 3
+  printf '000000\n' >"$W/bad-pin"
+  chmod 600 "$W/bad-pin"
+  expect_fail "a wrong PIN is refused" 1 CER root-crl --dir "$T" "${OPS[@]}" --pkcs11-pin-file "$W/bad-pin"
+  run "token transcript verifies" CER verify-transcript --dir "$T"
+  t "token transcript: 3 records" test "$(wc -l <"$T/transcript.jsonl")" -eq 3
+  t "the PIN appears in no output, transcript or state" \
+    bash -c "! grep -qF '$PIN' '$ALL_OUT' '$T/transcript.jsonl' '$T/ceremony.json'"
+else
+  ok "PKCS#11 part skipped: softhsm2 not installed"
+fi
+
 # --- secrets -----------------------------------------------------------------------------------
 t "the passphrase appears in no output" bash -c "! grep -qF '$PASS' '$ALL_OUT'"
 t "the passphrase is not in the transcript or state" bash -c "! grep -qF '$PASS' '$C/transcript.jsonl' '$C/ceremony.json'"

@@ -19,6 +19,7 @@
 #include "ceremony/transcript.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/report.h"
+#include "keys/pkcs11/pkcs11_key_vault.h"
 #include "pki/crl.h"
 #include "pki/serial_number.h"
 
@@ -32,8 +33,19 @@ struct CommonOptions {
   std::string dir;
   std::vector<std::string> operators;
   std::string passphrase_file;
-  std::string key_backend = "software";
+  std::string key_backend = "auto";  // auto: the backend the folder's root key is in
+  std::string pkcs11_module = keys::kSoftHsm2ModulePath;
+  std::string pkcs11_token;     // default: the token named in the root key's reference
+  std::string pkcs11_pin_file;  // else $FLEETPKI_PKCS11_PIN
 };
+
+/// The token label in a "pkcs11:token=LABEL;…" reference (RFC 7512; percent-escapes kept).
+std::string token_of(const std::string& ref) {
+  auto at = ref.find("token=");
+  if (at == std::string::npos) return {};
+  auto end = ref.find(';', at);
+  return ref.substr(at + 6, end == std::string::npos ? std::string::npos : end - at - 6);
+}
 
 /// The passphrase of the software root key: the first line of --passphrase-file, else
 /// $FLEETPKI_CEREMONY_PASSPHRASE. Read into wiped memory; never printed.
@@ -100,22 +112,42 @@ int with_access(const CommonOptions& o, bool needs_key, Step step) {
   if (!c) return report_failure(c.error());
   ceremony::RootKeyAccess access;
   SecureBytes passphrase;
+  std::unique_ptr<keys::Pkcs11KeyVault> vault;
   if (needs_key) {
-    if (o.key_backend == "pkcs11") {
-      // TODO(#6): open keys::Pkcs11KeyVault here (module, token label, PIN file) once it lands;
-      // the ceremony library takes any keys::KeyVault already.
-      return report_failure(Error{Errc::Unimplemented,
-                                  "--key-backend pkcs11 is not wired into `fleetpki ceremony` yet",
-                                  {}});
+    std::string backend = o.key_backend;
+    std::string token = o.pkcs11_token;
+    if (backend == "auto") {
+      auto ref = c->root_key_reference();
+      if (!ref) return report_failure(ref.error());
+      backend = (*ref && ref->value().rfind("pkcs11:", 0) == 0) ? "pkcs11" : "software";
+      if (*ref && token.empty()) token = token_of(ref->value());
     }
-    if (o.key_backend != "software") {
-      std::cerr << "fleetpki: --key-backend must be software or pkcs11\n";
+    if (backend == "pkcs11") {
+      if (token.empty()) {
+        std::cerr << "fleetpki: --pkcs11-token LABEL is needed with --key-backend pkcs11\n";
+        return kExitUsage;
+      }
+      std::optional<std::filesystem::path> pin_file;
+      if (!o.pkcs11_pin_file.empty()) pin_file = o.pkcs11_pin_file;
+      auto pin = keys::load_pkcs11_pin(pin_file);
+      if (!pin) return report_failure(pin.error());
+      keys::Pkcs11VaultConfig config;
+      config.module_path = o.pkcs11_module;
+      config.token_label = token;
+      config.pin = std::move(*pin);
+      auto opened = keys::Pkcs11KeyVault::open(ctx, std::move(config));
+      if (!opened) return report_failure(opened.error());
+      vault = std::move(*opened);
+      access.vault = vault.get();
+    } else if (backend == "software") {
+      auto loaded = load_passphrase(o.passphrase_file);
+      if (!loaded) return report_failure(loaded.error());
+      passphrase = std::move(*loaded);
+      access.passphrase = &passphrase;
+    } else {
+      std::cerr << "fleetpki: --key-backend must be auto, software or pkcs11\n";
       return kExitUsage;
     }
-    auto loaded = load_passphrase(o.passphrase_file);
-    if (!loaded) return report_failure(loaded.error());
-    passphrase = std::move(*loaded);
-    access.passphrase = &passphrase;
   }
   return step(ctx, *c, access);
 }
@@ -130,102 +162,118 @@ void add_common(CLI::App* cmd, const std::shared_ptr<CommonOptions>& o, bool key
     cmd->add_option("--passphrase-file", o->passphrase_file,
                     std::string("File whose first line is the root key passphrase (else $") +
                         kPassphraseEnv + ")");
+    cmd->add_option("--key-backend", o->key_backend,
+                    "Where the root key is: software (encrypted file) or pkcs11 (token); default: "
+                    "software for a new root, else where the folder's root key is")
+        ->check(CLI::IsMember({"auto", "software", "pkcs11"}));
+    cmd->add_option("--pkcs11-module", o->pkcs11_module, "PKCS#11 module")->capture_default_str();
+    cmd->add_option("--pkcs11-token", o->pkcs11_token,
+                    "Token label (default: the token of the folder's root key)");
+    cmd->add_option("--pkcs11-pin-file", o->pkcs11_pin_file,
+                    std::string("File whose first line is the token user PIN (else $") +
+                        keys::kPkcs11PinEnv + ")");
   }
 }
 
 int create_root(const CommonOptions& o, const ceremony::RootSpec& spec) {
-  return with_access(o, true, [&](const pki::CryptoContext& ctx, ceremony::Ceremony& c,
-                                  const ceremony::RootKeyAccess& access) {
-    auto root = c.create_root(spec, access, o.operators);
-    if (!root) return report_failure(root.error());
-    std::cout << "root certificate: " << c.root_certificate_path().string() << "\n"
-              << "subject: " << root->subject_string() << "\n"
-              << "serial: " << pki::serial_to_hex(root->serial()) << "\n"
-              << "SHA-256 fingerprint: " << fingerprint(ctx, root->der()) << "\n";
-    if (access.passphrase != nullptr) {
-      std::cout << "root key: " << c.root_key_path().string() << " (encrypted PKCS#8)\n";
-    }
-    return kExitOk;
-  });
+  return with_access(
+      o, true,
+      [&](const pki::CryptoContext& ctx, ceremony::Ceremony& c,
+          const ceremony::RootKeyAccess& access) {
+        auto root = c.create_root(spec, access, o.operators);
+        if (!root) return report_failure(root.error());
+        std::cout << "root certificate: " << c.root_certificate_path().string() << "\n"
+                  << "subject: " << root->subject_string() << "\n"
+                  << "serial: " << pki::serial_to_hex(root->serial()) << "\n"
+                  << "SHA-256 fingerprint: " << fingerprint(ctx, root->der()) << "\n";
+        if (access.passphrase != nullptr) {
+          std::cout << "root key: " << c.root_key_path().string() << " (encrypted PKCS#8)\n";
+        }
+        return kExitOk;
+      });
 }
 
 int split(const CommonOptions& o, int threshold, int count, const std::string& out_dir) {
-  return with_access(o, true, [&](const pki::CryptoContext&, ceremony::Ceremony& c,
-                                  const ceremony::RootKeyAccess& access) {
-    auto shares = c.split(threshold, count, access, o.operators);
-    if (!shares) return report_failure(shares.error());
-    if (!out_dir.empty()) {
-      if (::mkdir(out_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-        return report_failure(Error{Errc::FailedPrecondition, "cannot create " + out_dir, {}});
-      }
-      for (const auto& share : *shares) {
-        std::string path = out_dir + "/share-" + std::to_string(share.index) + "-of-" +
-                           std::to_string(share.count) + ".txt";
-        int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd < 0) {
-          return report_failure(
-              Error{Errc::FailedPrecondition, "cannot create " + path + " (it must not exist)", {}});
+  return with_access(
+      o, true,
+      [&](const pki::CryptoContext&, ceremony::Ceremony& c, const ceremony::RootKeyAccess& access) {
+        auto shares = c.split(threshold, count, access, o.operators);
+        if (!shares) return report_failure(shares.error());
+        if (!out_dir.empty()) {
+          if (::mkdir(out_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+            return report_failure(Error{Errc::FailedPrecondition, "cannot create " + out_dir, {}});
+          }
+          for (const auto& share : *shares) {
+            std::string path = out_dir + "/share-" + std::to_string(share.index) + "-of-" +
+                               std::to_string(share.count) + ".txt";
+            int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (fd < 0) {
+              return report_failure(Error{
+                  Errc::FailedPrecondition, "cannot create " + path + " (it must not exist)", {}});
+            }
+            bool written = ::write(fd, share.text.data(), share.text.size()) ==
+                           static_cast<ssize_t>(share.text.size());
+            written = ::fsync(fd) == 0 && written;
+            ::close(fd);
+            if (!written) return report_failure(Error{Errc::Internal, "cannot write " + path, {}});
+            std::cout << "share " << share.index << " of " << share.count << ": " << path << "\n";
+          }
+        } else {
+          for (const auto& share : *shares) {
+            std::cout << share.text << "\n";
+          }
         }
-        bool written = ::write(fd, share.text.data(), share.text.size()) ==
-                       static_cast<ssize_t>(share.text.size());
-        written = ::fsync(fd) == 0 && written;
-        ::close(fd);
-        if (!written) return report_failure(Error{Errc::Internal, "cannot write " + path, {}});
-        std::cout << "share " << share.index << " of " << share.count << ": " << path << "\n";
-      }
-    } else {
-      for (const auto& share : *shares) {
-        std::cout << share.text << "\n";
-      }
-    }
-    std::cout << "share set " << shares->front().set_id << ": any " << threshold << " of "
-              << count << " shares restore the root key\n";
-    return kExitOk;
-  });
+        std::cout << "share set " << shares->front().set_id << ": any " << threshold << " of "
+                  << count << " shares restore the root key\n";
+        return kExitOk;
+      });
 }
 
 int combine(const CommonOptions& o, const std::vector<std::string>& share_files,
             const std::string& out) {
-  return with_access(o, true, [&](const pki::CryptoContext&, ceremony::Ceremony& c,
-                                  const ceremony::RootKeyAccess& access) {
-    std::vector<std::string> texts;
-    for (const auto& file : share_files) {
-      std::ifstream in(file == "-" ? "/dev/stdin" : file);
-      if (!in) {
+  return with_access(
+      o, true,
+      [&](const pki::CryptoContext&, ceremony::Ceremony& c, const ceremony::RootKeyAccess& access) {
+        std::vector<std::string> texts;
+        for (const auto& file : share_files) {
+          std::ifstream in(file == "-" ? "/dev/stdin" : file);
+          if (!in) {
+            for (auto& t : texts) ceremony::wipe_string(t);
+            return report_failure(Error{Errc::NotFound, "cannot read the share file " + file, {}});
+          }
+          std::stringstream buffer;
+          buffer << in.rdbuf();
+          texts.push_back(buffer.str());
+        }
+        std::optional<std::filesystem::path> target;
+        if (!out.empty()) target = out;
+        auto restored = c.combine(texts, access, o.operators, target);
         for (auto& t : texts) ceremony::wipe_string(t);
-        return report_failure(Error{Errc::NotFound, "cannot read the share file " + file, {}});
-      }
-      std::stringstream buffer;
-      buffer << in.rdbuf();
-      texts.push_back(buffer.str());
-    }
-    std::optional<std::filesystem::path> target;
-    if (!out.empty()) target = out;
-    auto restored = c.combine(texts, access, o.operators, target);
-    for (auto& t : texts) ceremony::wipe_string(t);
-    if (!restored) return report_failure(restored.error());
-    std::cout << "root key restored to " << restored->string()
-              << " (checked against root.pem)\n";
-    return kExitOk;
-  });
+        if (!restored) return report_failure(restored.error());
+        std::cout << "root key restored to " << restored->string()
+                  << " (checked against root.pem)\n";
+        return kExitOk;
+      });
 }
 
 int sign_intermediate(const CommonOptions& o, const std::string& csr_file,
                       const ceremony::IntermediateSpec& spec, const std::string& out) {
-  return with_access(o, true, [&](const pki::CryptoContext& ctx, ceremony::Ceremony& c,
-                                  const ceremony::RootKeyAccess& access) {
-    std::ifstream in(csr_file);
-    if (!in) return report_failure(Error{Errc::NotFound, "cannot read " + csr_file, {}});
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    auto certificate = c.sign_intermediate(buffer.str(), spec, out, access, o.operators);
-    if (!certificate) return report_failure(certificate.error());
-    std::cout << "intermediate certificate: " << out << "\n"
-              << "subject: " << certificate->subject_string() << "\n"
-              << "serial: " << pki::serial_to_hex(certificate->serial()) << "\n"
-              << "SHA-256 fingerprint: " << fingerprint(ctx, certificate->der()) << "\n";
-    return kExitOk;
-  });
+  return with_access(
+      o, true,
+      [&](const pki::CryptoContext& ctx, ceremony::Ceremony& c,
+          const ceremony::RootKeyAccess& access) {
+        std::ifstream in(csr_file);
+        if (!in) return report_failure(Error{Errc::NotFound, "cannot read " + csr_file, {}});
+        std::stringstream buffer;
+        buffer << in.rdbuf();
+        auto certificate = c.sign_intermediate(buffer.str(), spec, out, access, o.operators);
+        if (!certificate) return report_failure(certificate.error());
+        std::cout << "intermediate certificate: " << out << "\n"
+                  << "subject: " << certificate->subject_string() << "\n"
+                  << "serial: " << pki::serial_to_hex(certificate->serial()) << "\n"
+                  << "SHA-256 fingerprint: " << fingerprint(ctx, certificate->der()) << "\n";
+        return kExitOk;
+      });
 }
 
 int root_crl(const CommonOptions& o, int days, const std::vector<std::string>& revoke,
@@ -246,16 +294,17 @@ int root_crl(const CommonOptions& o, int days, const std::vector<std::string>& r
     }
     spec.revoke.push_back(std::move(r));
   }
-  return with_access(o, true, [&](const pki::CryptoContext&, ceremony::Ceremony& c,
-                                  const ceremony::RootKeyAccess& access) {
-    std::optional<std::filesystem::path> target;
-    if (!out.empty()) target = out;
-    auto crl = c.issue_crl(spec, access, o.operators, target);
-    if (!crl) return report_failure(crl.error());
-    std::cout << "root CRL " << crl->number << ": " << crl->file.string() << " (" << crl->entries
-              << " revoked)\n";
-    return kExitOk;
-  });
+  return with_access(
+      o, true,
+      [&](const pki::CryptoContext&, ceremony::Ceremony& c, const ceremony::RootKeyAccess& access) {
+        std::optional<std::filesystem::path> target;
+        if (!out.empty()) target = out;
+        auto crl = c.issue_crl(spec, access, o.operators, target);
+        if (!crl) return report_failure(crl.error());
+        std::cout << "root CRL " << crl->number << ": " << crl->file.string() << " ("
+                  << crl->entries << " revoked)\n";
+        return kExitOk;
+      });
 }
 
 int verify_transcript(const CommonOptions& o, const std::string& root_file) {
@@ -277,8 +326,8 @@ int verify_transcript(const CommonOptions& o, const std::string& root_file) {
   auto verdict = ceremony::verify_transcript(ctx, c->transcript_path(), *root);
   if (!verdict) return report_failure(verdict.error());
   if (!verdict->intact) {
-    std::cerr << "fleetpki: transcript record " << verdict->first_bad << " is bad: "
-              << verdict->reason << "\n";
+    std::cerr << "fleetpki: transcript record " << verdict->first_bad
+              << " is bad: " << verdict->reason << "\n";
     return kExitFailure;
   }
   std::cout << "transcript intact: " << verdict->records
@@ -312,8 +361,6 @@ void add_ceremony_command(CLI::App& app, std::function<int()>& run) {
                     "'unlimited'")
         ->capture_default_str();
     cmd->add_option("--key-type", *key_type, "ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072")
-        ->capture_default_str();
-    cmd->add_option("--key-backend", o->key_backend, "software (encrypted file) or pkcs11")
         ->capture_default_str();
     cmd->add_option("--key-label", spec->vault_label, "Key label in a token")
         ->capture_default_str();
@@ -362,10 +409,10 @@ void add_ceremony_command(CLI::App& app, std::function<int()>& run) {
     add_common(cmd, o, true);
     cmd->add_option("--share", *shares, "File with the words of one share (repeat; - = stdin)")
         ->required();
-    cmd->add_option("--out", *out, "Restored key file (default DIR/root-key.p8; never overwritten)");
-    cmd->callback([&run, o, shares, out] {
-      run = [o, shares, out] { return combine(*o, *shares, *out); };
-    });
+    cmd->add_option("--out", *out,
+                    "Restored key file (default DIR/root-key.p8; never overwritten)");
+    cmd->callback(
+        [&run, o, shares, out] { run = [o, shares, out] { return combine(*o, *shares, *out); }; });
   }
   {
     auto* cmd = cer->add_subcommand("sign-intermediate",
@@ -398,8 +445,9 @@ void add_ceremony_command(CLI::App& app, std::function<int()>& run) {
     auto revoke = std::make_shared<std::vector<std::string>>();
     auto out = std::make_shared<std::string>();
     add_common(cmd, o, true);
-    cmd->add_option("--days", *days, "nextUpdate in days")->capture_default_str()->check(
-        CLI::Range(1, 3650));
+    cmd->add_option("--days", *days, "nextUpdate in days")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3650));
     cmd->add_option("--revoke", *revoke,
                     "SERIAL[:REASON] of an intermediate to revoke (repeat); kept in later CRLs");
     cmd->add_option("--out", *out, "CRL file (default DIR/root-crl-<number>.pem)");
