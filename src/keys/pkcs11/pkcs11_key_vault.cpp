@@ -41,6 +41,62 @@ ck_attribute attribute(ck_attribute_type_t type, const void* value, std::size_t 
   return {type, const_cast<void*>(value), length};
 }
 
+/// Our attribute template of a key pair, generated or imported (one definition, so the two cannot
+/// drift apart): the private key sensitive, never extractable, sign-only; both objects on the
+/// token with the same label and a random CKA_ID. The attributes point into this object: keep it
+/// alive, in place, until the PKCS#11 call returns. Callers add the key-type attributes.
+struct KeyPairTemplate {
+  KeyPairTemplate(bool ec, std::string_view label_text, Bytes key_id)
+      : key_type(ec ? CKK_EC : CKK_RSA), label(label_text), id(std::move(key_id)) {
+    public_key = {
+        attribute(CKA_CLASS, &public_class, sizeof public_class),
+        attribute(CKA_KEY_TYPE, &key_type, sizeof key_type),
+        attribute(CKA_TOKEN, &yes, sizeof yes),
+        attribute(CKA_PRIVATE, &no, sizeof no),
+        attribute(CKA_VERIFY, &yes, sizeof yes),
+        attribute(CKA_ENCRYPT, &no, sizeof no),
+        attribute(CKA_WRAP, &no, sizeof no),
+        attribute(CKA_LABEL, label.data(), label.size()),
+        attribute(CKA_ID, id.data(), id.size()),
+    };
+    private_key = {
+        attribute(CKA_CLASS, &private_class, sizeof private_class),
+        attribute(CKA_KEY_TYPE, &key_type, sizeof key_type),
+        attribute(CKA_TOKEN, &yes, sizeof yes),
+        attribute(CKA_PRIVATE, &yes, sizeof yes),
+        attribute(CKA_SENSITIVE, &yes, sizeof yes),
+        attribute(CKA_EXTRACTABLE, &no, sizeof no),
+        attribute(CKA_SIGN, &yes, sizeof yes),
+        attribute(CKA_DECRYPT, &no, sizeof no),
+        attribute(CKA_UNWRAP, &no, sizeof no),
+        attribute(CKA_DERIVE, &no, sizeof no),
+        attribute(CKA_LABEL, label.data(), label.size()),
+        attribute(CKA_ID, id.data(), id.size()),
+    };
+  }
+  KeyPairTemplate(const KeyPairTemplate&) = delete;
+  KeyPairTemplate& operator=(const KeyPairTemplate&) = delete;
+
+  unsigned char yes = p11::kTrue;
+  unsigned char no = p11::kFalse;
+  ck_object_class_t public_class = CKO_PUBLIC_KEY;
+  ck_object_class_t private_class = CKO_PRIVATE_KEY;
+  ck_key_type_t key_type;
+  const std::string label;
+  const Bytes id;
+  std::vector<ck_attribute> public_key;
+  std::vector<ck_attribute> private_key;
+};
+
+/// A random CKA_ID shared by the two objects of a key pair.
+Result<Bytes> random_key_id() {
+  Bytes id(kIdBytes);
+  if (::RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) {
+    return fail(pki::ossl::last_error("RAND_bytes"));
+  }
+  return id;
+}
+
 /// Reads a variable-length attribute (length query, then value).
 ck_rv_t read_attribute(const Pkcs11Session& session, ck_object_handle_t object,
                        ck_attribute_type_t type, Bytes& out, std::string& what) {
@@ -163,70 +219,37 @@ Result<std::string> Pkcs11KeyVault::generate(KeyAlgorithm algorithm, std::string
                 "rsa-2048 and rsa-3072 keys, not " +
                     std::string(key_algorithm_name(algorithm)));
   }
-  Bytes id(kIdBytes);
-  if (::RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) {
-    return fail(pki::ossl::last_error("RAND_bytes"));
-  }
-  unsigned char yes = p11::kTrue;
-  unsigned char no = p11::kFalse;
-  ck_object_class_t public_class = CKO_PUBLIC_KEY;
-  ck_object_class_t private_class = CKO_PRIVATE_KEY;
-  ck_key_type_t key_type = ec ? CKK_EC : CKK_RSA;
-  const std::string text_label(label);
-  std::vector<ck_attribute> public_template = {
-      attribute(CKA_CLASS, &public_class, sizeof public_class),
-      attribute(CKA_KEY_TYPE, &key_type, sizeof key_type),
-      attribute(CKA_TOKEN, &yes, sizeof yes),
-      attribute(CKA_PRIVATE, &no, sizeof no),
-      attribute(CKA_VERIFY, &yes, sizeof yes),
-      attribute(CKA_ENCRYPT, &no, sizeof no),
-      attribute(CKA_WRAP, &no, sizeof no),
-      attribute(CKA_LABEL, text_label.data(), text_label.size()),
-      attribute(CKA_ID, id.data(), id.size()),
-  };
+  FLEETPKI_TRY(Bytes key_id, random_key_id());
+  KeyPairTemplate tpl(ec, label, std::move(key_id));
   if (algorithm == KeyAlgorithm::EcP256) {
-    public_template.push_back(attribute(CKA_EC_PARAMS, kP256Params.data(), kP256Params.size()));
+    tpl.public_key.push_back(attribute(CKA_EC_PARAMS, kP256Params.data(), kP256Params.size()));
   } else if (algorithm == KeyAlgorithm::EcP384) {
-    public_template.push_back(attribute(CKA_EC_PARAMS, kP384Params.data(), kP384Params.size()));
+    tpl.public_key.push_back(attribute(CKA_EC_PARAMS, kP384Params.data(), kP384Params.size()));
   } else {
-    public_template.push_back(attribute(CKA_MODULUS_BITS, &modulus_bits, sizeof modulus_bits));
-    public_template.push_back(
+    tpl.public_key.push_back(attribute(CKA_MODULUS_BITS, &modulus_bits, sizeof modulus_bits));
+    tpl.public_key.push_back(
         attribute(CKA_PUBLIC_EXPONENT, kRsaExponent.data(), kRsaExponent.size()));
   }
-  std::vector<ck_attribute> private_template = {
-      attribute(CKA_CLASS, &private_class, sizeof private_class),
-      attribute(CKA_KEY_TYPE, &key_type, sizeof key_type),
-      attribute(CKA_TOKEN, &yes, sizeof yes),
-      attribute(CKA_PRIVATE, &yes, sizeof yes),
-      attribute(CKA_SENSITIVE, &yes, sizeof yes),
-      attribute(CKA_EXTRACTABLE, &no, sizeof no),
-      attribute(CKA_SIGN, &yes, sizeof yes),
-      attribute(CKA_DECRYPT, &no, sizeof no),
-      attribute(CKA_UNWRAP, &no, sizeof no),
-      attribute(CKA_DERIVE, &no, sizeof no),
-      attribute(CKA_LABEL, text_label.data(), text_label.size()),
-      attribute(CKA_ID, id.data(), id.size()),
-  };
   ck_mechanism mechanism{ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
 
   std::lock_guard lock(mutex_);  // the label check and the creation are one step
   FLEETPKI_RETURN_IF_ERROR(pool_->run([&](const Pkcs11Session& session, std::string& what) {
     std::vector<ck_attribute> by_label = {
-        attribute(CKA_LABEL, text_label.data(), text_label.size())};
+        attribute(CKA_LABEL, tpl.label.data(), tpl.label.size())};
     ck_object_handle_t existing = 0;
     ck_rv_t rv = p11::find_one(session, by_label, existing, what);
     if (rv == CKR_OK || rv == p11::kRvObjectAmbiguous) return p11::kRvLabelTaken;
     if (rv != p11::kRvObjectNotFound) return rv;
     ck_object_handle_t public_key = 0;
     ck_object_handle_t private_key = 0;
-    rv = session.functions->C_GenerateKeyPair(session.handle, &mechanism, public_template.data(),
-                                              public_template.size(), private_template.data(),
-                                              private_template.size(), &public_key, &private_key);
+    rv = session.functions->C_GenerateKeyPair(session.handle, &mechanism, tpl.public_key.data(),
+                                              tpl.public_key.size(), tpl.private_key.data(),
+                                              tpl.private_key.size(), &public_key, &private_key);
     what = "C_GenerateKeyPair";
     return rv;
   }));
   return format_pkcs11_uri(
-      {.token = pool_->token_label(), .object = text_label, .id = id, .type = "private"});
+      {.token = pool_->token_label(), .object = tpl.label, .id = tpl.id, .type = "private"});
 }
 
 Result<SignerPtr> Pkcs11KeyVault::open_signer(std::string_view key_ref) {
@@ -367,41 +390,8 @@ Result<std::string> Pkcs11KeyVault::import_key(EVP_PKEY* key, std::string_view l
   const bool ec = ::EVP_PKEY_is_a(key, "EC") == 1;
   const bool rsa = ::EVP_PKEY_is_a(key, "RSA") == 1;
   if (!ec && !rsa) return fail(Errc::InvalidArgument, "only EC and RSA keys can be imported");
-  Bytes id(kIdBytes);
-  if (::RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) {
-    return fail(pki::ossl::last_error("RAND_bytes"));
-  }
-  unsigned char yes = p11::kTrue;
-  unsigned char no = p11::kFalse;
-  ck_object_class_t public_class = CKO_PUBLIC_KEY;
-  ck_object_class_t private_class = CKO_PRIVATE_KEY;
-  ck_key_type_t key_type = ec ? CKK_EC : CKK_RSA;
-  const std::string text_label(label);
-  std::vector<ck_attribute> public_object = {
-      attribute(CKA_CLASS, &public_class, sizeof public_class),
-      attribute(CKA_KEY_TYPE, &key_type, sizeof key_type),
-      attribute(CKA_TOKEN, &yes, sizeof yes),
-      attribute(CKA_PRIVATE, &no, sizeof no),
-      attribute(CKA_VERIFY, &yes, sizeof yes),
-      attribute(CKA_ENCRYPT, &no, sizeof no),
-      attribute(CKA_WRAP, &no, sizeof no),
-      attribute(CKA_LABEL, text_label.data(), text_label.size()),
-      attribute(CKA_ID, id.data(), id.size()),
-  };
-  std::vector<ck_attribute> private_object = {
-      attribute(CKA_CLASS, &private_class, sizeof private_class),
-      attribute(CKA_KEY_TYPE, &key_type, sizeof key_type),
-      attribute(CKA_TOKEN, &yes, sizeof yes),
-      attribute(CKA_PRIVATE, &yes, sizeof yes),
-      attribute(CKA_SENSITIVE, &yes, sizeof yes),
-      attribute(CKA_EXTRACTABLE, &no, sizeof no),
-      attribute(CKA_SIGN, &yes, sizeof yes),
-      attribute(CKA_DECRYPT, &no, sizeof no),
-      attribute(CKA_UNWRAP, &no, sizeof no),
-      attribute(CKA_DERIVE, &no, sizeof no),
-      attribute(CKA_LABEL, text_label.data(), text_label.size()),
-      attribute(CKA_ID, id.data(), id.size()),
-  };
+  FLEETPKI_TRY(Bytes key_id, random_key_id());
+  KeyPairTemplate tpl(ec, label, std::move(key_id));
   // Kept alive until C_CreateObject returns; secrets are wiped by SecureBytes.
   Bytes params, wrapped_point;
   std::vector<SecureBytes> secrets;
@@ -431,10 +421,10 @@ Result<std::string> Pkcs11KeyVault::import_key(EVP_PKEY* key, std::string_view l
     wrapped_point.insert(wrapped_point.end(), point.begin(), point.end());
     FLEETPKI_TRY(SecureBytes scalar, bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, field));
     secrets.push_back(std::move(scalar));
-    public_object.push_back(attribute(CKA_EC_PARAMS, params.data(), params.size()));
-    public_object.push_back(attribute(CKA_EC_POINT, wrapped_point.data(), wrapped_point.size()));
-    private_object.push_back(attribute(CKA_EC_PARAMS, params.data(), params.size()));
-    private_object.push_back(attribute(CKA_VALUE, secrets[0].data(), secrets[0].size()));
+    tpl.public_key.push_back(attribute(CKA_EC_PARAMS, params.data(), params.size()));
+    tpl.public_key.push_back(attribute(CKA_EC_POINT, wrapped_point.data(), wrapped_point.size()));
+    tpl.private_key.push_back(attribute(CKA_EC_PARAMS, params.data(), params.size()));
+    tpl.private_key.push_back(attribute(CKA_VALUE, secrets[0].data(), secrets[0].size()));
   } else {
     if (::EVP_PKEY_get_bits(key) < 2048) {
       return fail(Errc::InvalidArgument, "RSA keys must have at least 2048 bits");
@@ -453,16 +443,16 @@ Result<std::string> Pkcs11KeyVault::import_key(EVP_PKEY* key, std::string_view l
     for (const auto& [name, type] : kParts) {
       FLEETPKI_TRY(SecureBytes part, bn_param(key, name));
       secrets.push_back(std::move(part));
-      private_object.push_back(attribute(type, secrets.back().data(), secrets.back().size()));
+      tpl.private_key.push_back(attribute(type, secrets.back().data(), secrets.back().size()));
     }
-    public_object.push_back(attribute(CKA_MODULUS, secrets[0].data(), secrets[0].size()));
-    public_object.push_back(attribute(CKA_PUBLIC_EXPONENT, secrets[1].data(), secrets[1].size()));
+    tpl.public_key.push_back(attribute(CKA_MODULUS, secrets[0].data(), secrets[0].size()));
+    tpl.public_key.push_back(attribute(CKA_PUBLIC_EXPONENT, secrets[1].data(), secrets[1].size()));
   }
   {
     std::lock_guard lock(mutex_);
     FLEETPKI_RETURN_IF_ERROR(pool_->run([&](const Pkcs11Session& session, std::string& what) {
       std::vector<ck_attribute> by_label = {
-          attribute(CKA_LABEL, text_label.data(), text_label.size())};
+          attribute(CKA_LABEL, tpl.label.data(), tpl.label.size())};
       ck_object_handle_t existing = 0;
       ck_rv_t rv = p11::find_one(session, by_label, existing, what);
       if (rv == CKR_OK || rv == p11::kRvObjectAmbiguous) return p11::kRvLabelTaken;
@@ -470,17 +460,17 @@ Result<std::string> Pkcs11KeyVault::import_key(EVP_PKEY* key, std::string_view l
       ck_object_handle_t private_handle = 0;
       ck_object_handle_t public_handle = 0;
       what = "C_CreateObject";
-      rv = session.functions->C_CreateObject(session.handle, private_object.data(),
-                                             private_object.size(), &private_handle);
+      rv = session.functions->C_CreateObject(session.handle, tpl.private_key.data(),
+                                             tpl.private_key.size(), &private_handle);
       if (rv != CKR_OK) return rv;
-      rv = session.functions->C_CreateObject(session.handle, public_object.data(),
-                                             public_object.size(), &public_handle);
+      rv = session.functions->C_CreateObject(session.handle, tpl.public_key.data(),
+                                             tpl.public_key.size(), &public_handle);
       if (rv != CKR_OK) session.functions->C_DestroyObject(session.handle, private_handle);
       return rv;
     }));
   }
   const std::string ref = format_pkcs11_uri(
-      {.token = pool_->token_label(), .object = text_label, .id = id, .type = "private"});
+      {.token = pool_->token_label(), .object = tpl.label, .id = tpl.id, .type = "private"});
   // Verify: the token signs, the original public key checks the signature.
   FLEETPKI_TRY(SignerPtr signer, open_signer(ref));
   static constexpr std::array<std::uint8_t, 32> kProbe = {'f', 'l', 'e', 'e', 't', 'p', 'k', 'i',
