@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "authority/authority.h"
+#include "issuance_loops.h"
 #include "keys/software/software_key_vault.h"
 #include "pki/csr.h"
 #include "pki/pem.h"
@@ -98,14 +99,8 @@ struct IssuanceFixture {
   }
 };
 
-void run_issuance(benchmark::State& state, IssuanceFixture& f) {
-  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 7;
-  for (auto _ : state) {
-    auto issued = f.authority->issue(f.admin, {"default", "tls-client", f.csrs[i++ % f.csrs.size()]}, {});
-    if (!issued) state.SkipWithError(issued.error().message.c_str());
-  }
-  state.SetItemsProcessed(state.iterations());
-}
+using bench::run_issuance;
+using bench::run_issue_many;
 
 void BM_Issue_DurableSqlite(benchmark::State& state) {
   static IssuanceFixture f(/*durable=*/true);
@@ -117,15 +112,7 @@ BENCHMARK(BM_Issue_DurableSqlite)->Threads(1)->Threads(2)->Threads(8)->UseRealTi
 /// overlaps the group commit of its previous certificates (what `fleetpki issue` does).
 void BM_IssueMany_DurableSqlite(benchmark::State& state) {
   static IssuanceFixture f(/*durable=*/true);
-  std::vector<std::string> chunk;
-  for (std::size_t i = 0; i < 256; ++i) chunk.push_back(f.csrs[i % f.csrs.size()]);
-  for (auto _ : state) {
-    auto results = f.authority->issue_many(f.admin, "default", "tls-client", chunk, {});
-    for (const auto& r : results) {
-      if (!r) state.SkipWithError(r.error().message.c_str());
-    }
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(chunk.size()));
+  run_issue_many(state, f);
 }
 BENCHMARK(BM_IssueMany_DurableSqlite)->Threads(1)->Threads(2)->UseRealTime();
 

@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "authority/authority.h"
+#include "issuance_loops.h"
 #include "keys/pkcs11/pkcs11_key_vault.h"
 #include "store/sqlite/sqlite_store.h"
 #include "support/csr_factory.h"
@@ -153,15 +154,8 @@ struct IssuanceFixture {
   }
 };
 
-void run_issuance(benchmark::State& state, IssuanceFixture& f) {
-  std::size_t i = static_cast<std::size_t>(state.thread_index()) * 7;
-  for (auto _ : state) {
-    auto issued =
-        f.authority->issue(f.admin, {"default", "tls-client", f.csrs[i++ % f.csrs.size()]}, {});
-    if (!issued) state.SkipWithError(issued.error().message.c_str());
-  }
-  state.SetItemsProcessed(state.iterations());
-}
+using bench::run_issuance;
+using bench::run_issue_many;
 
 /// synchronous=NORMAL: the issuance path without waiting for a per-request fsync (this VM's fsync
 /// takes 0.5-0.9 ms, several times the limit: a lone durable request measures the disk).
@@ -181,15 +175,7 @@ BENCHMARK(BM_P11_Issue_DurableSqlite)->Threads(1)->Threads(2)->UseRealTime();
 /// overlapping the durable group commit of the previous certificates.
 void BM_P11_IssueMany_DurableSqlite(benchmark::State& state) {
   static IssuanceFixture f(/*durable=*/true);
-  std::vector<std::string> chunk;
-  for (std::size_t i = 0; i < 256; ++i) chunk.push_back(f.csrs[i % f.csrs.size()]);
-  for (auto _ : state) {
-    auto results = f.authority->issue_many(f.admin, "default", "tls-client", chunk, {});
-    for (const auto& r : results) {
-      if (!r) state.SkipWithError(r.error().message.c_str());
-    }
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(chunk.size()));
+  run_issue_many(state, f);
 }
 BENCHMARK(BM_P11_IssueMany_DurableSqlite)->Threads(1)->Threads(2)->UseRealTime();
 
