@@ -80,6 +80,9 @@ Result<pki::ossl::Ptr<EVP_PKEY>> generate_root_key(const pki::CryptoContext& ctx
     case keys::KeyAlgorithm::Rsa3072:
       key = ::EVP_PKEY_Q_keygen(ctx.libctx(), ctx.propq(), "RSA", std::size_t{3072});
       break;
+    case keys::KeyAlgorithm::Rsa4096:
+      key = ::EVP_PKEY_Q_keygen(ctx.libctx(), ctx.propq(), "RSA", std::size_t{4096});
+      break;
   }
   if (key == nullptr) {
     return fail(

@@ -15,6 +15,7 @@ std::string_view key_algorithm_name(KeyAlgorithm algorithm) {
     case KeyAlgorithm::Ed25519: return "ed25519";
     case KeyAlgorithm::Rsa2048: return "rsa-2048";
     case KeyAlgorithm::Rsa3072: return "rsa-3072";
+    case KeyAlgorithm::Rsa4096: return "rsa-4096";
   }
   return "unknown";
 }
@@ -24,12 +25,13 @@ Result<KeyAlgorithm> parse_key_algorithm(std::string_view name) {
   for (char& c : lower) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  static constexpr std::array<std::pair<std::string_view, KeyAlgorithm>, 10> kNames = {{
+  static constexpr std::array<std::pair<std::string_view, KeyAlgorithm>, 12> kNames = {{
       {"ec-p256", KeyAlgorithm::EcP256},   {"p256", KeyAlgorithm::EcP256},
       {"ec-p384", KeyAlgorithm::EcP384},   {"p384", KeyAlgorithm::EcP384},
       {"ed25519", KeyAlgorithm::Ed25519},  {"rsa-2048", KeyAlgorithm::Rsa2048},
       {"rsa2048", KeyAlgorithm::Rsa2048},  {"rsa-3072", KeyAlgorithm::Rsa3072},
       {"rsa3072", KeyAlgorithm::Rsa3072},  {"ec-p-256", KeyAlgorithm::EcP256},
+      {"rsa-4096", KeyAlgorithm::Rsa4096}, {"rsa4096", KeyAlgorithm::Rsa4096},
   }};
   for (const auto& [known, algorithm] : kNames) {
     if (lower == known) {
@@ -37,7 +39,7 @@ Result<KeyAlgorithm> parse_key_algorithm(std::string_view name) {
     }
   }
   return fail(Errc::InvalidArgument, "unknown key algorithm '" + std::string(name) +
-                                         "' (use ec-p256, ec-p384, ed25519, rsa-2048 or rsa-3072)");
+                                         "' (use ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072 or rsa-4096)");
 }
 
 }  // namespace fleetpki::keys

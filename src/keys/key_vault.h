@@ -10,11 +10,11 @@
 
 namespace fleetpki::keys {
 
-enum class KeyAlgorithm { EcP256, EcP384, Ed25519, Rsa2048, Rsa3072 };
+enum class KeyAlgorithm { EcP256, EcP384, Ed25519, Rsa2048, Rsa3072, Rsa4096 };
 
-/// "ec-p256", "ec-p384", "ed25519", "rsa-2048", "rsa-3072" (the names the CLI and config use).
+/// "ec-p256", "ec-p384", "ed25519", "rsa-2048", "rsa-3072", "rsa-4096" (the names the CLI and config use).
 std::string_view key_algorithm_name(KeyAlgorithm algorithm);
-/// The inverse of key_algorithm_name(); also accepts "p256", "p384", "rsa2048", "rsa3072" and any
+/// The inverse of key_algorithm_name(); also accepts "p256", "p384", "rsa2048", "rsa3072", "rsa4096" and any
 /// letter case. InvalidArgument for anything else.
 Result<KeyAlgorithm> parse_key_algorithm(std::string_view name);
 

@@ -66,6 +66,12 @@ class Transaction {
   /// Inserts (id 0) or updates a bulk job; returns its id.
   virtual Result<std::int64_t> put_bulk_job(const BulkJobRecord& job) = 0;
   virtual Status set_ca_crl_partitions(std::int64_t ca_id, int partitions) = 0;
+  /// Points a CA at another vault reference of the same key pair (migration of a software key into
+  /// a token). NotFound unless the tenant has the CA.
+  virtual Status set_ca_key_ref(std::int64_t tenant_id, std::int64_t ca_id, std::string_view key_ref) {
+    (void)tenant_id, (void)ca_id, (void)key_ref;
+    return fail(Errc::Unimplemented, "key migration is not supported by this store");
+  }
 
   // ---- tenancy: tenants, CAs, operator credentials, idempotency keys (issue #4) ----------------
   /// Sets the tenant's disabled flag. NotFound when there is no such tenant.

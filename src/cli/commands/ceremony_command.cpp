@@ -360,7 +360,7 @@ void add_ceremony_command(CLI::App& app, std::function<int()>& run) {
                     "pathLenConstraint: intermediate CA levels allowed below the root, or "
                     "'unlimited'")
         ->capture_default_str();
-    cmd->add_option("--key-type", *key_type, "ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072")
+    cmd->add_option("--key-type", *key_type, "ec-p256, ec-p384, ed25519, rsa-2048, rsa-3072, rsa-4096")
         ->capture_default_str();
     cmd->add_option("--key-label", spec->vault_label, "Key label in a token")
         ->capture_default_str();

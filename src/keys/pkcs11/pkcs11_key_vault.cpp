@@ -213,10 +213,11 @@ Result<std::string> Pkcs11KeyVault::generate(KeyAlgorithm algorithm, std::string
   unsigned long modulus_bits = 0;
   if (algorithm == KeyAlgorithm::Rsa2048) modulus_bits = 2048;
   if (algorithm == KeyAlgorithm::Rsa3072) modulus_bits = 3072;
+  if (algorithm == KeyAlgorithm::Rsa4096) modulus_bits = 4096;
   if (!ec && modulus_bits == 0) {
     return fail(Errc::InvalidArgument,
                 "the pkcs11 key backend generates ec-p256, ec-p384, "
-                "rsa-2048 and rsa-3072 keys, not " +
+                "rsa-2048, rsa-3072 and rsa-4096 keys, not " +
                     std::string(key_algorithm_name(algorithm)));
   }
   FLEETPKI_TRY(Bytes key_id, random_key_id());

@@ -43,7 +43,7 @@ class Pkcs11KeyVault final : public KeyVault {
                                                       Pkcs11VaultConfig config);
 
   /// EC P-256/P-384 (CKM_EC_KEY_PAIR_GEN, CKA_EC_PARAMS = the named curve's OID) or RSA
-  /// 2048/3072 (e = 65537). Private key: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, CKA_SIGN TRUE;
+  /// 2048/3072/4096 (e = 65537). Private key: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, CKA_SIGN TRUE;
   /// CKA_EXTRACTABLE, CKA_DECRYPT, CKA_UNWRAP, CKA_DERIVE FALSE; public and private objects
   /// share CKA_LABEL = `label` and a random 16-byte CKA_ID. AlreadyExists if an object with
   /// this label exists in the token; InvalidArgument for Ed25519 (not offered by this backend)

@@ -74,6 +74,7 @@ KeygenSpec keygen_spec(KeyAlgorithm algorithm) {
     case KeyAlgorithm::Ed25519: return {"ED25519", nullptr, 0};
     case KeyAlgorithm::Rsa2048: return {"RSA", nullptr, 2048};
     case KeyAlgorithm::Rsa3072: return {"RSA", nullptr, 3072};
+    case KeyAlgorithm::Rsa4096: return {"RSA", nullptr, 4096};
   }
   return {"EC", "P-256", 0};
 }

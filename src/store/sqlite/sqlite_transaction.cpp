@@ -372,4 +372,19 @@ Status SqliteTransaction::set_ca_crl_partitions(std::int64_t ca_id, int partitio
   return ok();
 }
 
+Status SqliteTransaction::set_ca_key_ref(std::int64_t tenant_id, std::int64_t ca_id,
+                                         std::string_view key_ref) {
+  if (key_ref.empty()) return fail(Errc::InvalidArgument, "a CA needs a key reference");
+  FLEETPKI_TRY(Statement stmt,
+               Statement::prepare(conn_, "UPDATE cas SET key_ref = ?3 WHERE id = ?1 AND tenant_id = ?2"));
+  stmt.bind(1, ca_id);
+  stmt.bind(2, tenant_id);
+  stmt.bind(3, key_ref);
+  FLEETPKI_RETURN_IF_ERROR(stmt.run());
+  if (::sqlite3_changes64(conn_.handle()) != 1) {
+    return fail(Errc::NotFound, "CA not found");
+  }
+  return ok();
+}
+
 }  // namespace fleetpki::store

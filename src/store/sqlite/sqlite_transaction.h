@@ -38,6 +38,7 @@ class SqliteTransaction final : public Transaction {
   Status put_ocsp_responder(const OcspResponderRecord& responder) override;
   Result<std::int64_t> put_bulk_job(const BulkJobRecord& job) override;
   Status set_ca_crl_partitions(std::int64_t ca_id, int partitions) override;
+  Status set_ca_key_ref(std::int64_t tenant_id, std::int64_t ca_id, std::string_view key_ref) override;
 
   // ---- tenancy: tenants, CAs, operator credentials, idempotency keys (defined in sqlite_<slice>.cpp) ----------------
   Status set_tenant_disabled(std::int64_t tenant_id, bool disabled) override;

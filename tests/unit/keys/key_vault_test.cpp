@@ -8,7 +8,7 @@ namespace {
 
 TEST(KeyAlgorithm, NamesRoundTrip) {
   for (auto a : {KeyAlgorithm::EcP256, KeyAlgorithm::EcP384, KeyAlgorithm::Ed25519,
-                 KeyAlgorithm::Rsa2048, KeyAlgorithm::Rsa3072}) {
+                 KeyAlgorithm::Rsa2048, KeyAlgorithm::Rsa3072, KeyAlgorithm::Rsa4096}) {
     auto parsed = parse_key_algorithm(key_algorithm_name(a));
     ASSERT_TRUE(parsed);
     EXPECT_EQ(*parsed, a);

@@ -59,6 +59,7 @@ TEST_F(Pkcs11KeyVaultTest, GeneratesSignsAndVerifiesEveryKeyType) {
       {KeyAlgorithm::EcP384, pki::SignatureAlgorithm::EcdsaSha384, 384},
       {KeyAlgorithm::Rsa2048, pki::SignatureAlgorithm::RsaPkcs1Sha256, 2048},
       {KeyAlgorithm::Rsa3072, pki::SignatureAlgorithm::RsaPkcs1Sha256, 3072},
+      {KeyAlgorithm::Rsa4096, pki::SignatureAlgorithm::RsaPkcs1Sha256, 4096},
   };
   const Bytes message(1000, 0x42);
   for (const Case& c : cases) {

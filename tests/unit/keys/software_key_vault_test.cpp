@@ -61,6 +61,7 @@ TEST_F(SoftwareKeyVaultTest, GeneratesOpensAndSignsForEveryAlgorithm) {
       {KeyAlgorithm::Ed25519, pki::SignatureAlgorithm::Ed25519, 256},
       {KeyAlgorithm::Rsa2048, pki::SignatureAlgorithm::RsaPkcs1Sha256, 2048},
       {KeyAlgorithm::Rsa3072, pki::SignatureAlgorithm::RsaPkcs1Sha256, 3072},
+      {KeyAlgorithm::Rsa4096, pki::SignatureAlgorithm::RsaPkcs1Sha256, 4096},
   };
   for (const Case& c : cases) {
     std::string label = "key-" + std::string(key_algorithm_name(c.algorithm));
