@@ -8,6 +8,7 @@
 # response, unexpected body or socket error is a FAILED run and the script exits 1.
 #
 # Environment: DURATION (s, default 10), RUNS (default 3), WARMUP (s, default 2), CONNS (default 8),
+# FPK_SERVE_ARGS (extra flags for fleetpki serve, default none),
 #   FLEETPKI (binary, default build/bin/fleetpki), KEEP=1 keeps the scratch folder,
 #   REST_SUMMARY=<file> also writes the results as JSON (used by bench/run_all.sh).
 set -euo pipefail
@@ -48,7 +49,8 @@ alive_or_die() { # pid name log
 
 # ---- fleetpki -----------------------------------------------------------------------------------
 mkdir -p "$W/fleetpki"
-"$FLEETPKI" serve --data "$W/fleetpki/data" --https 127.0.0.1:0 --http 127.0.0.1:0 >"$W/fleetpki/server.log" 2>&1 &
+# shellcheck disable=SC2086  # FPK_SERVE_ARGS is a list of extra flags (e.g. "--threads 16")
+"$FLEETPKI" serve --data "$W/fleetpki/data" --https 127.0.0.1:0 --http 127.0.0.1:0 ${FPK_SERVE_ARGS:-} >"$W/fleetpki/server.log" 2>&1 &
 FPK_PID=$!
 PIDS+=("$FPK_PID")
 FPK_ADDR=""

@@ -25,6 +25,8 @@ namespace {
 constexpr std::array<std::uint8_t, 10> kP256Params = {0x06, 0x08, 0x2a, 0x86, 0x48,
                                                       0xce, 0x3d, 0x03, 0x01, 0x07};
 constexpr std::array<std::uint8_t, 7> kP384Params = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+// id-Ed25519 (RFC 8410 §3), the CKA_EC_PARAMS of a CKK_EC_EDWARDS key (PKCS#11 v3.0 §2.3.10).
+constexpr std::array<std::uint8_t, 5> kEd25519Params = {0x06, 0x03, 0x2b, 0x65, 0x70};
 constexpr std::array<std::uint8_t, 3> kRsaExponent = {0x01, 0x00, 0x01};  // 65537
 constexpr std::size_t kIdBytes = 16;
 
@@ -46,8 +48,8 @@ ck_attribute attribute(ck_attribute_type_t type, const void* value, std::size_t 
 /// token with the same label and a random CKA_ID. The attributes point into this object: keep it
 /// alive, in place, until the PKCS#11 call returns. Callers add the key-type attributes.
 struct KeyPairTemplate {
-  KeyPairTemplate(bool ec, std::string_view label_text, Bytes key_id)
-      : key_type(ec ? CKK_EC : CKK_RSA), label(label_text), id(std::move(key_id)) {
+  KeyPairTemplate(ck_key_type_t type, std::string_view label_text, Bytes key_id)
+      : key_type(type), label(label_text), id(std::move(key_id)) {
     public_key = {
         attribute(CKA_CLASS, &public_class, sizeof public_class),
         attribute(CKA_KEY_TYPE, &key_type, sizeof key_type),
@@ -209,29 +211,34 @@ Result<std::string> Pkcs11KeyVault::generate(KeyAlgorithm algorithm, std::string
   if (!valid_label(label)) {
     return fail(Errc::InvalidArgument, "key labels are 1 to 64 characters from [A-Za-z0-9._-]");
   }
-  const bool ec = algorithm == KeyAlgorithm::EcP256 || algorithm == KeyAlgorithm::EcP384;
   unsigned long modulus_bits = 0;
-  if (algorithm == KeyAlgorithm::Rsa2048) modulus_bits = 2048;
-  if (algorithm == KeyAlgorithm::Rsa3072) modulus_bits = 3072;
-  if (algorithm == KeyAlgorithm::Rsa4096) modulus_bits = 4096;
-  if (!ec && modulus_bits == 0) {
-    return fail(Errc::InvalidArgument,
-                "the pkcs11 key backend generates ec-p256, ec-p384, "
-                "rsa-2048, rsa-3072 and rsa-4096 keys, not " +
-                    std::string(key_algorithm_name(algorithm)));
+  ck_key_type_t key_type = CKK_RSA;
+  ck_mechanism mechanism{CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
+  ByteView curve;  // CKA_EC_PARAMS of EC and Edwards keys
+  switch (algorithm) {
+    case KeyAlgorithm::EcP256: curve = kP256Params; break;
+    case KeyAlgorithm::EcP384: curve = kP384Params; break;
+    case KeyAlgorithm::Ed25519: curve = kEd25519Params; break;
+    case KeyAlgorithm::Rsa2048: modulus_bits = 2048; break;
+    case KeyAlgorithm::Rsa3072: modulus_bits = 3072; break;
+    case KeyAlgorithm::Rsa4096: modulus_bits = 4096; break;
+  }
+  if (algorithm == KeyAlgorithm::Ed25519) {
+    key_type = CKK_EC_EDWARDS;
+    mechanism.mechanism = CKM_EC_EDWARDS_KEY_PAIR_GEN;
+  } else if (!curve.empty()) {
+    key_type = CKK_EC;
+    mechanism.mechanism = CKM_EC_KEY_PAIR_GEN;
   }
   FLEETPKI_TRY(Bytes key_id, random_key_id());
-  KeyPairTemplate tpl(ec, label, std::move(key_id));
-  if (algorithm == KeyAlgorithm::EcP256) {
-    tpl.public_key.push_back(attribute(CKA_EC_PARAMS, kP256Params.data(), kP256Params.size()));
-  } else if (algorithm == KeyAlgorithm::EcP384) {
-    tpl.public_key.push_back(attribute(CKA_EC_PARAMS, kP384Params.data(), kP384Params.size()));
+  KeyPairTemplate tpl(key_type, label, std::move(key_id));
+  if (!curve.empty()) {
+    tpl.public_key.push_back(attribute(CKA_EC_PARAMS, curve.data(), curve.size()));
   } else {
     tpl.public_key.push_back(attribute(CKA_MODULUS_BITS, &modulus_bits, sizeof modulus_bits));
     tpl.public_key.push_back(
         attribute(CKA_PUBLIC_EXPONENT, kRsaExponent.data(), kRsaExponent.size()));
   }
-  ck_mechanism mechanism{ec ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN, nullptr, 0};
 
   std::lock_guard lock(mutex_);  // the label check and the creation are one step
   FLEETPKI_RETURN_IF_ERROR(pool_->run([&](const Pkcs11Session& session, std::string& what) {
@@ -297,7 +304,7 @@ Result<SignerPtr> Pkcs11KeyVault::open_signer(std::string_view key_ref) {
                 attribute(CKA_ID, id.data(), id.size())};
             ck_object_handle_t public_key = 0;
             if ((rv = p11::find_one(session, public_search, public_key, what)) != CKR_OK) return rv;
-            if (key_type == CKK_EC) {
+            if (key_type == CKK_EC || key_type == CKK_EC_EDWARDS) {
               if ((rv = read_attribute(session, public_key, CKA_EC_PARAMS, ec_params, what)) !=
                   CKR_OK) {
                 return rv;
@@ -352,8 +359,30 @@ Result<SignerPtr> Pkcs11KeyVault::open_signer(std::string_view key_ref) {
     FLEETPKI_TRY(info.spki, spki_from_params(ctx_, "RSA", builder.get()));
     info.algorithm = pki::SignatureAlgorithm::RsaPkcs1Sha256;
     info.signature_size = static_cast<std::size_t>((::BN_num_bits(n.get()) + 7) / 8);
+  } else if (key_type == CKK_EC_EDWARDS) {
+    if (ec_params != Bytes(kEd25519Params.begin(), kEd25519Params.end())) {
+      return fail(Errc::FailedPrecondition, "PKCS#11 Edwards key on a curve other than Ed25519");
+    }
+    // CKA_EC_POINT: the 32-byte public key, DER OCTET STRING-wrapped or bare.
+    Bytes point;
+    if (ec_point.size() == 34 && ec_point[0] == 0x04 && ec_point[1] == 32) {
+      point.assign(ec_point.begin() + 2, ec_point.end());
+    } else if (ec_point.size() == 32) {
+      point = ec_point;
+    } else {
+      return fail(Errc::DataLoss, "PKCS#11 CKA_EC_POINT is not an Ed25519 public key");
+    }
+    pki::ossl::Ptr<EVP_PKEY> public_key(::EVP_PKEY_new_raw_public_key_ex(
+        ctx_.libctx(), "ED25519", ctx_.propq(), point.data(), point.size()));
+    if (!public_key) {
+      return fail(pki::ossl::last_error("EVP_PKEY_new_raw_public_key_ex", Errc::DataLoss,
+                                        "the token's public key does not parse"));
+    }
+    FLEETPKI_TRY(info.spki, spki_of(ctx_, public_key.get()));
+    info.algorithm = pki::SignatureAlgorithm::Ed25519;
+    info.signature_size = 64;
   } else {
-    return fail(Errc::FailedPrecondition, "PKCS#11 key is neither EC nor RSA");
+    return fail(Errc::FailedPrecondition, "PKCS#11 key is neither EC, Ed25519 nor RSA");
   }
   SignerPtr signer = std::make_shared<const Pkcs11Signer>(
       ctx_, pool_, std::move(id), info.algorithm, std::move(info.spki), info.signature_size);
@@ -392,7 +421,7 @@ Result<std::string> Pkcs11KeyVault::import_key(EVP_PKEY* key, std::string_view l
   const bool rsa = ::EVP_PKEY_is_a(key, "RSA") == 1;
   if (!ec && !rsa) return fail(Errc::InvalidArgument, "only EC and RSA keys can be imported");
   FLEETPKI_TRY(Bytes key_id, random_key_id());
-  KeyPairTemplate tpl(ec, label, std::move(key_id));
+  KeyPairTemplate tpl(ec ? CKK_EC : CKK_RSA, label, std::move(key_id));
   // Kept alive until C_CreateObject returns; secrets are wiped by SecureBytes.
   Bytes params, wrapped_point;
   std::vector<SecureBytes> secrets;

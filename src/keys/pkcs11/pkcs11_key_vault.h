@@ -42,12 +42,12 @@ class Pkcs11KeyVault final : public KeyVault {
   static Result<std::unique_ptr<Pkcs11KeyVault>> open(const pki::CryptoContext& ctx,
                                                       Pkcs11VaultConfig config);
 
-  /// EC P-256/P-384 (CKM_EC_KEY_PAIR_GEN, CKA_EC_PARAMS = the named curve's OID) or RSA
+  /// EC P-256/P-384 (CKM_EC_KEY_PAIR_GEN, CKA_EC_PARAMS = the named curve's OID), Ed25519
+  /// (CKM_EC_EDWARDS_KEY_PAIR_GEN, CKA_EC_PARAMS = id-Ed25519; signs with CKM_EDDSA) or RSA
   /// 2048/3072/4096 (e = 65537). Private key: CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE, CKA_SIGN TRUE;
   /// CKA_EXTRACTABLE, CKA_DECRYPT, CKA_UNWRAP, CKA_DERIVE FALSE; public and private objects
   /// share CKA_LABEL = `label` and a random 16-byte CKA_ID. AlreadyExists if an object with
-  /// this label exists in the token; InvalidArgument for Ed25519 (not offered by this backend)
-  /// or a label outside [A-Za-z0-9._-]{1,64}.
+  /// this label exists in the token; InvalidArgument for a label outside [A-Za-z0-9._-]{1,64}.
   Result<std::string> generate(KeyAlgorithm algorithm, std::string_view label) override;
   /// Accepts references of this token only (NotFound otherwise); reads the public key
   /// (CKA_EC_POINT, or CKA_MODULUS + CKA_PUBLIC_EXPONENT) into the signer's SPKI. Signers are

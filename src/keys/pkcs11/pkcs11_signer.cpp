@@ -102,6 +102,11 @@ ck_rv_t Pkcs11Signer::key_handle(const Pkcs11Session& session, bool refresh,
 }
 
 Result<Bytes> Pkcs11Signer::token_sign(ByteView message) const {
+  if (algorithm_ == pki::SignatureAlgorithm::Ed25519) {
+    // PureEdDSA hashes inside the signature scheme: the token gets the whole message.
+    ck_mechanism eddsa{CKM_EDDSA, nullptr, 0};
+    return token_sign_input(eddsa, message);
+  }
   // Host-side hashing: one digest of at most 48 bytes goes to the token.
   const EVP_MD* md =
       algorithm_ == pki::SignatureAlgorithm::EcdsaSha384 ? ctx_.sha384() : ctx_.sha256();
@@ -119,7 +124,11 @@ Result<Bytes> Pkcs11Signer::token_sign(ByteView message) const {
                    nullptr) != 1) {
     return fail(pki::ossl::last_error("EVP_Digest"));
   }
-  const unsigned long input_length = offset + digest_length;
+  return token_sign_input(mechanism, ByteView(input.data(), offset + digest_length));
+}
+
+Result<Bytes> Pkcs11Signer::token_sign_input(const ck_mechanism& mechanism_in, ByteView input) const {
+  ck_mechanism mechanism = mechanism_in;
   Bytes signature(signature_size_);
   unsigned long signature_length = signature.size();
   FLEETPKI_RETURN_IF_ERROR(pool_->run([&](const Pkcs11Session& session, std::string& what) {
@@ -138,8 +147,8 @@ Result<Bytes> Pkcs11Signer::token_sign(ByteView message) const {
       return rv;
     }
     signature_length = signature.size();
-    rv = session.functions->C_Sign(session.handle, input.data(), input_length, signature.data(),
-                                   &signature_length);
+    rv = session.functions->C_Sign(session.handle, const_cast<std::uint8_t*>(input.data()),
+                                   input.size(), signature.data(), &signature_length);
     if (rv != CKR_OK) what = "C_Sign";
     return rv;
   }));
@@ -156,8 +165,8 @@ Result<Bytes> Pkcs11Signer::sign(ByteView message) const {
 }
 
 Result<Bytes> Pkcs11Signer::sign_raw(ByteView message) const {
-  if (!is_ecdsa(algorithm_)) {
-    return fail(Errc::FailedPrecondition, "raw signatures are for ECDSA keys only");
+  if (!is_ecdsa(algorithm_) && algorithm_ != pki::SignatureAlgorithm::Ed25519) {
+    return fail(Errc::FailedPrecondition, "raw signatures are for ECDSA and Ed25519 keys only");
   }
   return token_sign(message);
 }

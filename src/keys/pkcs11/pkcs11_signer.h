@@ -26,7 +26,8 @@ class Pkcs11Signer final : public Signer {
  public:
   /// `id` is the key's CKA_ID (shared by its public and private objects); `spki` the public key
   /// read from the token. `algorithm` must match the key (EC P-256 → EcdsaSha256, P-384 →
-  /// EcdsaSha384, RSA → RsaPkcs1Sha256); `signature_size` is 2×field size or the modulus size.
+  /// EcdsaSha384, RSA → RsaPkcs1Sha256, Ed25519 → Ed25519); `signature_size` is 2×field size
+  /// (64 for Ed25519) or the modulus size.
   Pkcs11Signer(const pki::CryptoContext& ctx, std::shared_ptr<Pkcs11SessionPool> pool, Bytes id,
                pki::SignatureAlgorithm algorithm, Bytes spki, std::size_t signature_size)
       : ctx_(ctx),
@@ -41,12 +42,15 @@ class Pkcs11Signer final : public Signer {
   /// X.509 form: DER Ecdsa-Sig-Value for ECDSA, the PKCS#1 v1.5 block for RSA. Thread-safe: each
   /// call borrows its own session from the pool.
   Result<Bytes> sign(ByteView message) const override;
-  /// ECDSA only: the raw fixed-width r‖s the token returns (the COSE form, RFC 9053 §2.1).
+  /// ECDSA: the raw fixed-width r‖s the token returns (the COSE form, RFC 9053 §2.1); Ed25519:
+  /// the same 64 bytes as sign().
   Result<Bytes> sign_raw(ByteView message) const;
 
  private:
-  /// Hashes `message` and has the token sign it; the token's own output format.
+  /// Hashes `message` (not for Ed25519) and has the token sign it; the token's own output format.
   Result<Bytes> token_sign(ByteView message) const;
+  /// C_SignInit(mechanism) + C_Sign(input) on a pooled session.
+  Result<Bytes> token_sign_input(const ck_mechanism& mechanism, ByteView input) const;
   /// The private key's handle in sessions of `session.generation` (found once per generation).
   ck_rv_t key_handle(const Pkcs11Session& session, bool refresh, ck_object_handle_t& handle,
                      std::string& what) const;
