@@ -215,4 +215,31 @@ Result<fs::path> initialize(const fs::path& dir, const std::string& tenant, cons
   return dir / "admin.token";
 }
 
+Result<KeyBackendOptions> recorded_key_backend(const fs::path& dir) { return read_key_backend(dir); }
+
+Status record_key_backend(const fs::path& dir, const KeyBackendOptions& keys) {
+  nlohmann::json config = nlohmann::json::object();
+  std::error_code ec;
+  if (fs::exists(dir / "config.json", ec)) {
+    FLEETPKI_TRY(std::string text, read_file(dir / "config.json", 1 << 20));
+    config = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (config.is_discarded() || !config.is_object()) {
+      return fail(Errc::FailedPrecondition, (dir / "config.json").string() + " is not a JSON object");
+    }
+  }
+  config["key_backend"] = keys.backend;
+  if (keys.backend == "pkcs11") {
+    std::error_code abs_ec;
+    config["pkcs11"] = {
+        {"module", keys.pkcs11_module.empty() ? std::string(keys::kSoftHsm2ModulePath)
+                                              : fs::absolute(keys.pkcs11_module, abs_ec).string()},
+        {"token", keys.pkcs11_token},
+        {"pin_file", keys.pkcs11_pin_file ? nlohmann::json(fs::absolute(*keys.pkcs11_pin_file, abs_ec).string())
+                                          : nlohmann::json(nullptr)}};
+  } else {
+    config.erase("pkcs11");
+  }
+  return write_file_atomic(dir / "config.json", config.dump(2) + "\n", 0644);
+}
+
 }  // namespace fleetpki::cli

@@ -61,6 +61,14 @@ Result<std::unique_ptr<Runtime>> open_runtime(const std::filesystem::path& dir,
 Result<std::filesystem::path> initialize(const std::filesystem::path& dir, const std::string& tenant,
                                          const KeyBackendOptions& keys = {});
 
+/// The key backend DIR/config.json records ("software" when it names none). FailedPrecondition for
+/// an unreadable config or an unknown backend.
+Result<KeyBackendOptions> recorded_key_backend(const std::filesystem::path& dir);
+/// Rewrites DIR/config.json atomically with `keys` as its backend, keeping its other fields: for
+/// pkcs11 the module (default SoftHSM2), the token label and the PIN file's absolute path (never
+/// the PIN). Used by `fleetpki keys migrate-to-token`.
+Status record_key_backend(const std::filesystem::path& dir, const KeyBackendOptions& keys);
+
 /// Writes `content` to `path` atomically (temp file + fsync + rename) with `mode`.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view content, unsigned mode);
 
