@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add_audit_commands(app, run);
   add_enrollment_commands(app, run);
   add_ceremony_command(app, run);
+  add_keys_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -24,6 +24,7 @@ void add_profile_commands(CLI::App& app, std::function<int()>& run);  // `fleetp
 void add_audit_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki audit verify|export|checkpoint`
 void add_enrollment_commands(CLI::App& app, std::function<int()>& run);  // `fleetpki est-endpoint …`, `fleetpki enrollments …`
 void add_ceremony_command(CLI::App& app, std::function<int()>& run);  // `fleetpki ceremony …` (offline root)
+void add_keys_command(CLI::App& app, std::function<int()>& run);  // `fleetpki keys list|migrate-to-token`
 /// `fleetpki devices otp|grant-renewal` (EST enrollment credentials), added to `devices`.
 void add_device_enrollment_commands(CLI::App& devices, std::function<int()>& run);
 
