@@ -240,6 +240,22 @@ if command -v softhsm2-util >/dev/null && [ -r "$P11_MODULE" ]; then
   t "token transcript: 3 records" test "$(wc -l <"$T/transcript.jsonl")" -eq 3
   t "the PIN appears in no output, transcript or state" \
     bash -c "! grep -qF '$PIN' '$ALL_OUT' '$T/transcript.jsonl' '$T/ceremony.json'"
+
+  # Ed25519 in the token: CKM_EC_EDWARDS_KEY_PAIR_GEN, and CKM_EDDSA signing the whole TBS.
+  E=$FP_TMP/token-ed25519
+  run "create-root in a PKCS#11 token with an Ed25519 key" CER create-root --dir "$E" "${OPS[@]}" \
+    --key-backend pkcs11 --pkcs11-module "$P11_MODULE" --pkcs11-token ceremony-root \
+    --pkcs11-pin-file "$W/pin" --cn "Token Ed25519 Root" --key-type ed25519 --key-label root-ed25519
+  t "Ed25519 token root: self-signed, verified by openssl" openssl verify -CAfile "$E/root.pem" "$E/root.pem"
+  t "Ed25519 token root: signature algorithm ED25519" \
+    bash -c "openssl x509 -in '$E/root.pem' -noout -text | grep -q 'Signature Algorithm: ED25519'"
+  pkcs11-tool --module "$P11_MODULE" --token-label ceremony-root --login --pin "$PIN" -O \
+    >"$W/p11-ed-objects.txt" 2>/dev/null
+  t "Ed25519 token key: EC_EDWARDS, sensitive and never extractable (pkcs11-tool)" \
+    bash -c "grep -A4 'Private Key Object; EC_EDWARDS' '$W/p11-ed-objects.txt' | grep -q 'never extractable'"
+  run "Ed25519 token root signs an intermediate" CER sign-intermediate --dir "$E" "${OPS[@]}" \
+    --pkcs11-pin-file "$W/pin" --csr "$W/ica.csr" --path-len 0 --days 30 --out "$W/token-ed-ica.pem"
+  t "openssl verify -CAfile Ed25519 root.pem intermediate" openssl verify -CAfile "$E/root.pem" "$W/token-ed-ica.pem"
 else
   ok "PKCS#11 part skipped: softhsm2 not installed"
 fi
