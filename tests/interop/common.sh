@@ -88,6 +88,22 @@ fp_require_binary() {
 }
 
 # fp_wait_exit PID SECONDS: bounded wait for a process to end. Returns 1 if still alive.
+# fp_softhsm_setup: a throw-away SoftHSM2 token directory under $FP_TMP/softhsm, selected through
+# SOFTHSM2_CONF (exported); sets MODULE (the PKCS#11 module, $FLEETPKI_PKCS11_MODULE or SoftHSM2's)
+# and aborts when softhsm2-util, pkcs11-tool or the module is missing. Callers init their tokens.
+fp_softhsm_setup() {
+  MODULE=${FLEETPKI_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
+  local tool
+  for tool in softhsm2-util pkcs11-tool; do
+    command -v "$tool" >/dev/null 2>&1 || fp_abort "$tool is not installed (scripts/install-deps.sh)"
+  done
+  [ -r "$MODULE" ] || fp_abort "PKCS#11 module $MODULE is missing (apt-get install softhsm2)"
+  H=$FP_TMP/softhsm
+  mkdir -p "$H/tokens"
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$H/tokens" >"$H/softhsm2.conf"
+  export SOFTHSM2_CONF=$H/softhsm2.conf
+}
+
 fp_wait_exit() {
   local pid=$1 i n=$(($2 * 10))
   for ((i = 0; i < n; i++)); do

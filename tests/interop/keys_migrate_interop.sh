@@ -21,17 +21,8 @@ set -u
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 fp_require_binary
-MODULE=${FLEETPKI_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
-for tool in softhsm2-util pkcs11-tool; do
-  command -v "$tool" >/dev/null 2>&1 || fp_abort "$tool is not installed (scripts/install-deps.sh)"
-done
-[ -r "$MODULE" ] || fp_abort "PKCS#11 module $MODULE is missing (apt-get install softhsm2)"
 unset FLEETPKI_PKCS11_PIN FLEETPKI_MASTER_SECRET
-
-H=$FP_TMP/softhsm
-mkdir -p "$H/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$H/tokens" >"$H/softhsm2.conf"
-export SOFTHSM2_CONF=$H/softhsm2.conf
+fp_softhsm_setup  # a throw-away SoftHSM2 token folder; sets MODULE, H, SOFTHSM2_CONF
 LABEL=fleet-mig
 LABEL2=fleet-two
 PIN=80642-mig-pin
@@ -212,19 +203,8 @@ assert sys.argv[5] not in open(sys.argv[1]).read()' "$D/config.json" "$MODULE" "
 
 p11 "$LABEL" --list-objects --type privkey >"$W/objects.txt"
 t "pkcs11-tool lists $MIGRATING private keys in the token" test "$(grep -c '^Private Key Object' "$W/objects.txt")" = "$MIGRATING"
-t "every private key: sensitive, not extractable, usage sign only" "$PY" - "$W/objects.txt" <<'PYEOF'
-import re, sys
-text = open(sys.argv[1]).read()
-blocks = [b for b in re.split(r"\n(?=Private Key Object)", text) if b.startswith("Private Key Object")]
-assert blocks, "no private keys listed"
-for b in blocks:
-    usage = re.search(r"Usage:\s*(.*)", b).group(1).strip()
-    access = re.search(r"Access:\s*(.*)", b).group(1)
-    assert usage == "sign", (usage, b)
-    assert "sensitive" in access, b
-    # imported keys are not "always sensitive"/"never extractable" (PKCS#11), but never extractable now
-    assert "extractable" not in access.replace("never extractable", ""), b
-PYEOF
+t "every private key: sensitive, not extractable, usage sign only" \
+  "$PY" "$(dirname "$0")/p11_private_keys.py" "$W/objects.txt" --imported
 for lbl in $("$PY" -c 'import json,sys; [print(k["reference"][9:]) for k in json.load(open(sys.argv[1])) if k["owner"] != "server-tls"]' "$W/keys-before.json"); do
   grep -q "label: *$lbl\$" "$W/objects.txt" || no "token object labelled $lbl"
 done

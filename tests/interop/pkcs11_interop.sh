@@ -15,17 +15,7 @@ set -u
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 fp_require_binary
-MODULE=${FLEETPKI_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}
-for tool in softhsm2-util pkcs11-tool; do
-  command -v "$tool" >/dev/null 2>&1 || fp_abort "$tool is not installed (scripts/install-deps.sh)"
-done
-[ -r "$MODULE" ] || fp_abort "PKCS#11 module $MODULE is missing (apt-get install softhsm2)"
-
-# A throw-away SoftHSM2 token.
-H=$FP_TMP/softhsm
-mkdir -p "$H/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$H/tokens" >"$H/softhsm2.conf"
-export SOFTHSM2_CONF=$H/softhsm2.conf
+fp_softhsm_setup  # a throw-away SoftHSM2 token folder; sets MODULE, H, SOFTHSM2_CONF
 LABEL=fleet-ca
 PIN=24680-p11
 out=$(softhsm2-util --init-token --free --label "$LABEL" --so-pin 12345678 --pin "$PIN" 2>&1) ||
@@ -62,22 +52,7 @@ for kind in root issuing manufacturing platform-audit; do
   t "a private key for $kind is in the token" grep -q "label: *[a-z]*-*$kind-\|label: *$kind-" "$FP_TMP/objects.txt"
 done
 # Every private key: Usage sign only; Access sensitive, always sensitive, never extractable.
-check_private_keys() {
-  "$PY" - "$1" <<'PYEOF'
-import re, sys
-text = open(sys.argv[1]).read()
-blocks = [b for b in re.split(r"\n(?=Private Key Object)", text) if b.startswith("Private Key Object")]
-assert blocks, "no private keys listed"
-for b in blocks:
-    usage = re.search(r"Usage:\s*(.*)", b).group(1).strip()
-    access = re.search(r"Access:\s*(.*)", b).group(1)
-    assert usage == "sign", (usage, b)
-    for word in ("sensitive", "always sensitive", "never extractable"):
-        assert word in access, (word, b)
-    assert "extractable," not in access.replace("never extractable", ""), b
-print(len(blocks), "private keys: usage sign, sensitive, never extractable")
-PYEOF
-}
+check_private_keys() { "$PY" "$(dirname "$0")/p11_private_keys.py" "$1"; }
 t "every private key: usage sign only, sensitive, always sensitive, never extractable" check_private_keys "$FP_TMP/objects.txt"
 # (Reading CKA_VALUE of the private key answers CKR_ATTRIBUTE_SENSITIVE: checked in
 # tests/unit/keys/pkcs11_key_vault_test.cpp; pkcs11-tool --read-object refuses private keys itself.)
