@@ -56,10 +56,16 @@ Result<std::vector<std::string>> string_list(const nlohmann::json& j, const char
   return out;
 }
 
+/// CA key types: EC for IoT (Matter and most device stacks verify only ECDSA), RSA for fleets
+/// whose verifiers predate it (IEEE 802.1AR allows RSA-2048). Not Ed25519: few TLS stacks verify
+/// Ed25519 certificate chains.
 Result<keys::KeyAlgorithm> ca_key_algorithm(std::string_view key_type) {
   if (key_type == "ec-p256") return keys::KeyAlgorithm::EcP256;
   if (key_type == "ec-p384") return keys::KeyAlgorithm::EcP384;
-  return fail(Errc::InvalidArgument, "key_type must be ec-p256 or ec-p384");
+  if (key_type == "rsa-2048") return keys::KeyAlgorithm::Rsa2048;
+  if (key_type == "rsa-3072") return keys::KeyAlgorithm::Rsa3072;
+  if (key_type == "rsa-4096") return keys::KeyAlgorithm::Rsa4096;
+  return fail(Errc::InvalidArgument, "key_type must be ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096");
 }
 
 std::string ca_not_found(std::string_view name) { return "CA '" + std::string(name) + "' not found"; }

@@ -22,7 +22,7 @@ struct CaSpec {
   std::string name;                       // [a-z0-9-], 1..63, unique in the tenant
   bool external = false;
   std::string parent = "root";            // when not external
-  std::string key_type = "ec-p256";       // ec-p256 or ec-p384
+  std::string key_type = "ec-p256";       // ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096
   std::string common_name;                // default "<tenant> <name> CA"
   std::string organization;
   int validity_days = 5 * 365;            // capped by the parent's validity when not external

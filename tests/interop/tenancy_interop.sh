@@ -136,6 +136,29 @@ t "CAs are paged: 3, then the 4th with next_cursor null" bash -c "[ $code = 200 
 req "$ACME_OP" GET /api/v1/tenants/acme/cas "$T/ca6" >/dev/null
 t "CA listing names no key reference" bash -c "! grep -q key_ref '$T/ca6'"
 
+# An RSA CA (key_type rsa-2048): certificates, its CRL and OCSP answers, checked by openssl.
+code=$(req "$ACME_ADMIN" POST /api/v1/tenants/acme/cas "$T/rsa1" '{"name":"legacy","key_type":"rsa-2048"}')
+pem_of "$T/rsa1" certificate >"$T/legacy.pem" 2>/dev/null
+t "create an RSA-2048 CA = 201, key RSA 2048 bits" bash -c \
+  "[ $code = 201 ] && openssl x509 -in '$T/legacy.pem' -noout -text | grep -q 'Public-Key: (2048 bit)'"
+code=$(req "$ACME_ADMIN" POST /api/v1/tenants/acme/profiles "$T/rsa2" '{"name":"legacy-tls","template":"tls-client","ca":"legacy"}')
+t "a profile on the RSA CA = 201" test "$code" = 201
+fp_make_csr p256 "$T/rsa-leaf.csr" "/CN=gw-legacy" >/dev/null 2>&1
+"$PY" -c 'import json,sys; json.dump({"profile":"legacy-tls","csr":open(sys.argv[1]).read()}, open(sys.argv[2],"w"))' \
+  "$T/rsa-leaf.csr" "$T/rsa-leaf.req"
+code=$(req "$ACME_ADMIN" POST /api/v1/tenants/acme/certificates "$T/rsa3" @"$T/rsa-leaf.req")
+pem_of "$T/rsa3" certificate >"$T/rsa-leaf.pem" 2>/dev/null
+t "issue from the RSA CA = 201, signed sha256WithRSAEncryption" bash -c \
+  "[ $code = 201 ] && openssl x509 -in '$T/rsa-leaf.pem' -noout -text | grep -q 'Signature Algorithm: sha256WithRSAEncryption'"
+t "openssl verify: leaf → RSA CA → acme root" openssl verify -CAfile "$T/acme-root.pem" -untrusted "$T/legacy.pem" "$T/rsa-leaf.pem"
+curl -s -o "$T/legacy.crl" "http://$HTTP/crl/acme/legacy.crl"
+t "openssl crl: the RSA CA's CRL verifies" bash -c "openssl crl -inform DER -in '$T/legacy.crl' -CAfile '$T/legacy.pem' -noout 2>&1 | grep -q 'verify OK'"
+cat "$T/legacy.pem" "$T/acme-root.pem" >"$T/legacy-chain.pem"
+t "openssl ocsp: the RSA CA's leaf is good" bash -c "openssl ocsp -issuer '$T/legacy.pem' -cert '$T/rsa-leaf.pem' \
+  -url 'http://$HTTP/ocsp' -CAfile '$T/legacy-chain.pem' 2>&1 | grep -q 'rsa-leaf.pem: good'"
+code=$(req "$ACME_ADMIN" POST /api/v1/tenants/acme/cas "$T/rsa4" '{"name":"ed","key_type":"ed25519"}')
+t "an Ed25519 CA key = 400 problem" is_problem "$code" 400 "$T/rsa4"
+
 # --- CAs: bring your own (openssl plays the customer's root) -------------------------------------------
 code=$(req "$ACME_ADMIN" POST /api/v1/tenants/acme/cas "$T/byo1" '{"name":"byo","external":true,"common_name":"Acme Own Issuing"}')
 pem_of "$T/byo1" csr >"$T/byo.csr" 2>/dev/null

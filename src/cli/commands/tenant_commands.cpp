@@ -123,7 +123,7 @@ void add_ca_subcommands(CLI::App& app, std::function<int()>& run) {
   c->add_option("--name", create->spec.name, "CA name")->required();
   c->add_flag("--external", create->spec.external, "Key here, certificate from the customer's own CA (writes a CSR)");
   c->add_option("--parent", create->spec.parent, "Signing CA of the tenant")->capture_default_str();
-  c->add_option("--key-type", create->spec.key_type, "ec-p256 or ec-p384")->capture_default_str();
+  c->add_option("--key-type", create->spec.key_type, "ec-p256, ec-p384, rsa-2048, rsa-3072 or rsa-4096")->capture_default_str();
   c->add_option("--validity-days", create->spec.validity_days, "Validity")->capture_default_str();
   c->add_option("--path-len", create->spec.path_len, "pathLenConstraint")->capture_default_str();
   c->add_option("--permit-dns", create->permitted_dns, "Name constraint: permitted DNS subtree (repeatable)");

@@ -152,6 +152,34 @@ TEST_F(TenantAdminTest, ACaRefusesToSignNamesOutsideItsNameConstraints) {
   EXPECT_EQ(stored_certificates(), before);
 }
 
+TEST_F(TenantAdminTest, RsaCaIssuesCertificatesThatChainToTheRoot) {
+  CaSpec spec;
+  spec.name = "legacy-rsa";
+  spec.key_type = "rsa-3072";
+  auto ca = admin().create_ca(platform_admin_, "default", spec, {"r"});
+  ASSERT_TRUE(ca) << ca.error().message;
+  auto profile = authority_->profiles().create(platform_admin_, "default",
+                                               R"({"name":"rsa-tls","template":"tls-client","ca":"legacy-rsa"})", {"r"});
+  ASSERT_TRUE(profile) << profile.error().message;
+  auto issued = authority_->issue(platform_admin_, {"default", "rsa-tls", make_csr_pem({.subject = {{"CN", "gw-1"}}})},
+                                  {"r"});
+  ASSERT_TRUE(issued) << issued.error().message;
+  auto leaf = pki::pem_decode_all(issued->certificate_pem, "CERTIFICATE");
+  auto chain = pki::pem_decode_all(issued->chain_pem, "CERTIFICATE");
+  ASSERT_TRUE(leaf && chain);
+  ASSERT_EQ(chain->size(), 2u);  // the RSA CA, then the root
+  Bytes root = chain->back();
+  chain->pop_back();
+  // OpenSSL's verifier checks the leaf's sha256WithRSAEncryption signature under the RSA CA.
+  EXPECT_TRUE(pki::verify_chain(crypto_, leaf->front(), *chain, {root}, clock_.now(), false));
+
+  spec.name = "ed-ca";
+  spec.key_type = "ed25519";
+  auto refused = admin().create_ca(platform_admin_, "default", spec, {"r"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::InvalidArgument);
+}
+
 TEST_F(TenantAdminTest, CaUnderACaWithPathLenZeroIsRefusedAndNothingIsStored) {
   CaSpec spec;
   spec.name = "too-deep";
