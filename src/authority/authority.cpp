@@ -366,7 +366,9 @@ Result<IssuedCertificate> Authority::issue_parsed(const Principal& who, Permissi
                                              call](store::Transaction& tx) -> Status {
                                 FLEETPKI_TRY(issued->record.id, tx.insert_certificate(issued->record));
                                 FLEETPKI_RETURN_IF_ERROR(tx.append_audit(event));
-                                return link_certificate_to_device(tx, who, issued->record, call, event.at);
+                                FLEETPKI_RETURN_IF_ERROR(
+                                    link_certificate_to_device(tx, who, issued->record, call, event.at));
+                                return call.in_commit ? call.in_commit(tx) : ok();
                               }).get();
     if (!stored && stored.error().code == Errc::AlreadyExists && attempt + 1 < kMaxSerialAttempts) continue;
     if (!stored) return fail(stored.error());
@@ -458,11 +460,14 @@ Result<Authority::Prepared> Authority::sign(const Principal& who, const TenantRu
   return prepared;
 }
 
-std::future<Status> Authority::commit_async(const Prepared& prepared) {
+std::future<Status> Authority::commit_async(const Prepared& prepared,
+                                            std::function<Status(store::Transaction&)> in_commit) {
   // The unit may run twice (alone after a failed batch): it only writes to the database.
-  return committer_.submit_async([issued = prepared.issued, event = prepared.event](store::Transaction& tx) -> Status {
+  return committer_.submit_async([issued = prepared.issued, event = prepared.event,
+                                  in_commit = std::move(in_commit)](store::Transaction& tx) -> Status {
     FLEETPKI_TRY(issued->record.id, tx.insert_certificate(issued->record));
-    return tx.append_audit(event);
+    FLEETPKI_RETURN_IF_ERROR(tx.append_audit(event));
+    return in_commit ? in_commit(tx) : ok();
   });
 }
 
@@ -472,7 +477,7 @@ Result<IssuedCertificate> Authority::sign_and_record(const Principal& who, const
                                                      const SubjectDecision& subject, const CallContext& call) {
   for (int attempt = 0;; ++attempt) {
     FLEETPKI_TRY(Prepared prepared, sign(who, tenant, profile, key, subject, call));
-    Status stored = commit_async(prepared).get();
+    Status stored = commit_async(prepared, call.in_commit).get();
     if (!stored && stored.error().code == Errc::AlreadyExists && attempt + 1 < kMaxSerialAttempts) {
       continue;  // a serial collision (2^-126): draw another serial
     }

@@ -61,6 +61,12 @@ struct CallContext {
   /// Added to the details of every audit event of the call (e.g. the EST endpoint, the
   /// authentication mode and the birth certificate of an enrollment). Never secrets.
   std::vector<std::pair<std::string, std::string>> audit_details;
+  /// Database work that commits with the certificate of this call or not at all: EST spends a
+  /// one-time password here, so an issuance that fails after authentication does not use it up.
+  /// Runs inside the issuance transaction of issue_parsed(), issue() and renew_or_rekey_as()
+  /// (not issue_many()); it may run more than once (a retried transaction), so it must only touch
+  /// the database. Its error fails the issuance.
+  std::function<Status(store::Transaction&)> in_commit;
 };
 
 struct IssueRequest {
@@ -252,8 +258,9 @@ class Authority final {
   Result<Prepared> sign(const Principal& who, const TenantRuntime& tenant, const ProfileRuntime& profile,
                         const pki::PublicKeyInfo& key, const struct SubjectDecision& subject,
                         const CallContext& call);
-  /// Queues the certificate and its audit event for the group commit.
-  std::future<Status> commit_async(const Prepared& prepared);
+  /// Queues the certificate and its audit event (and `in_commit`, when set) for the group commit.
+  std::future<Status> commit_async(const Prepared& prepared,
+                                   std::function<Status(store::Transaction&)> in_commit = {});
   /// sign + commit, drawing a new serial on the (2^-126) chance of a collision.
   Result<IssuedCertificate> sign_and_record(const Principal& who, const TenantRuntime& tenant,
                                             const ProfileRuntime& profile,

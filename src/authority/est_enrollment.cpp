@@ -814,16 +814,26 @@ struct EstEnrollment::Impl {
       FLEETPKI_TRY(generated_info, pki::parse_public_key(spki));
     }
     const pki::PublicKeyInfo& key = generated_info ? *generated_info : csr.public_key();
+    CallContext issuing = details;
     if (auth.otp_id) {
-      // One OTP, one certificate: spent before signing (two racing enrollments with the same OTP
-      // cannot both pass), after every check that could refuse the CSR.
+      // One OTP, one certificate: spent in the transaction that stores the certificate, so two
+      // racing enrollments with one OTP store one certificate, and an issuance that fails (token
+      // down, device suspended meanwhile) leaves the OTP usable. Checked first so that a CSR that
+      // issuance refuses costs no signature.
       FLEETPKI_RETURN_IF_ERROR(precheck(*rt, csr, key, auth.serial, device));
-      FLEETPKI_RETURN_IF_ERROR(spend_otp(*rt, *auth.otp_id, /*already_ok=*/false));
+      issuing.in_commit = [tenant_id = rt->tenant_id(), otp_id = *auth.otp_id,
+                           at = now()](store::Transaction& tx) -> Status {
+        Status spent = tx.mark_enrollment_otp_used(tenant_id, otp_id, at);
+        if (!spent && spent.error().code == Errc::Aborted) {
+          return fail(Errc::Unauthenticated, "invalid device serial or one-time password");
+        }
+        return spent;
+      };
     }
     FLEETPKI_TRY(auto issued, authority.issue_parsed(
                                   device_principal(*rt, auth.serial), Permission::DeviceEnroll,
                                   rt->tenant_name(), rt->spec.profile, csr, auth.serial,
-                                  generated_info ? &*generated_info : nullptr, details));
+                                  generated_info ? &*generated_info : nullptr, issuing));
     EstResult out;
     out.certificate_der = std::move(issued.record.der);
     out.serial_hex = std::move(issued.record.serial_hex);

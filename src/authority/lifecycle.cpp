@@ -265,7 +265,8 @@ Result<IssuedCertificate> Authority::renew_or_rekey_as(const Principal& who, Per
       }
       if (current->row_version != old.row_version) return fail(Errc::Aborted, "changed concurrently");
       FLEETPKI_TRY(rec.id, tx.insert_certificate(rec));
-      return tx.append_audit(prepared.event);
+      FLEETPKI_RETURN_IF_ERROR(tx.append_audit(prepared.event));
+      return call.in_commit ? call.in_commit(tx) : ok();
     });
     if (!stored && (stored.error().code == Errc::Aborted || stored.error().code == Errc::AlreadyExists) &&
         attempt + 1 < kMaxTransitionAttempts) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sqlite3.h>
 #include <thread>
 
 #include "authority/default_profiles.h"
@@ -1072,6 +1073,44 @@ TEST_F(EstTest, OtpIsNotSpentByACsrThatIssuanceRefuses) {
             Errc::InvalidArgument);
   EXPECT_TRUE(est().simpleenroll("otp", basic_client("SN-215", "pw"),
                                  make_csr(key.get(), {{"CN", "SN-215"}}), {}));
+}
+
+TEST_F(EstTest, OtpSurvivesAnIssuanceThatFailsInItsCommit) {
+  EndpointSpec spec = factory_spec();
+  spec.auth = {EstAuthMode::Otp};
+  spec.trusted_cas = {};
+  create_endpoint("otp", spec);
+  register_device("SN-217");
+  add_otp("SN-217", "pw", 3600);
+  // Make the certificate's insert fail after authentication, the checks and the signature: a
+  // trigger on the real database (another connection, as a second process would be).
+  auto exec = [&](const char* sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() / "test.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  };
+  exec("CREATE TRIGGER fail_sn217 BEFORE INSERT ON certificates WHEN NEW.device_serial = 'SN-217' "
+       "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+  const std::size_t before = stored_certificates();
+  auto key = make_key("P-256");
+  const Bytes csr = make_csr(key.get(), {{"CN", "SN-217"}});
+  auto failed = est().simpleenroll("otp", basic_client("SN-217", "pw"), csr, {});
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().code, Errc::Unauthenticated) << failed.error().message;
+  EXPECT_EQ(stored_certificates(), before);
+
+  exec("DROP TRIGGER fail_sn217;");
+  // The OTP was not spent by the failed attempt: the device retries with it and gets its
+  // certificate; then the OTP is used up.
+  auto retried = est().simpleenroll("otp", basic_client("SN-217", "pw"), csr, {});
+  ASSERT_TRUE(retried) << retried.error().message;
+  EXPECT_EQ(stored_certificates(), before + 1);
+  EXPECT_EQ(code_of(est().simpleenroll("otp", basic_client("SN-217", "pw"), csr, {})),
+            Errc::Unauthenticated);
 }
 
 TEST_F(EstTest, RacingEnrollmentsWithOneOtpGetOneCertificate) {
