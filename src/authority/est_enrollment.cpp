@@ -907,23 +907,26 @@ struct EstEnrollment::Impl {
     const bool rekey = !equal_bytes(csr.public_key().spki_der, leaf->public_key().spki_der);
 
     const Profile& profile = rt->profile->profile;
+    CallContext details = with_details(call, *rt, EstAuthMode::Ldevid, nullptr);
     if (profile.renewal_window_days && current->not_after != pki::kNoExpiryUnix) {
       const std::int64_t opens =
           current->not_after - std::int64_t{*profile.renewal_window_days} * 86400;
       if (at < opens) {
-        bool granted = false;
-        FLEETPKI_RETURN_IF_ERROR(store().write([&](store::Transaction& tx) -> Status {
-          FLEETPKI_TRY(granted, tx.consume_renewal_grant(rt->tenant_id(), serial, at));
-          return ok();
-        }));
-        if (!granted) {
-          return fail(Errc::PermissionDenied, "outside the renewal window (it opens " +
-                                                  std::to_string(*profile.renewal_window_days) +
-                                                  " days before the certificate expires)");
-        }
+        const std::string refused = "outside the renewal window (it opens " +
+                                    std::to_string(*profile.renewal_window_days) +
+                                    " days before the certificate expires)";
+        // An operator's grant allows one early renewal. Checked before signing (a refusal costs
+        // no signature), taken in the renewal's own transaction (a renewal that fails keeps it;
+        // two racing renewals cannot both use one grant).
+        FLEETPKI_TRY(bool granted, store().has_usable_renewal_grant(rt->tenant_id(), serial, at));
+        if (!granted) return fail(Errc::PermissionDenied, refused);
+        details.in_commit = [tenant_id = rt->tenant_id(), serial, at,
+                             refused](store::Transaction& tx) -> Status {
+          FLEETPKI_TRY(bool taken, tx.consume_renewal_grant(tenant_id, serial, at));
+          return taken ? ok() : fail(Errc::PermissionDenied, refused);
+        };
       }
     }
-    const CallContext details = with_details(call, *rt, EstAuthMode::Ldevid, nullptr);
     FLEETPKI_TRY(auto issued,
                  authority.renew_or_rekey_as(device_principal(*rt, serial),
                                              Permission::DeviceEnroll, rt->tenant_name(),

@@ -421,6 +421,13 @@ class Store {
     (void)request_key;
     return fail(Errc::Unimplemented, "enrollment is not supported by this store");
   }
+  /// Whether the device has an unused, unexpired renewal grant (what consume_renewal_grant would
+  /// take), read without taking it.
+  virtual Result<bool> has_usable_renewal_grant(std::int64_t tenant_id, std::string_view device_serial,
+                                                std::int64_t now) {
+    (void)tenant_id, (void)device_serial, (void)now;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
   /// The tenant's requests (optionally in one state) with id > after, ascending.
   virtual Result<Page<EnrollmentRequestRecord>> list_enrollment_requests(std::int64_t tenant_id,
                                                                          std::optional<std::string> state,

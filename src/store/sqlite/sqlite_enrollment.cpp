@@ -102,6 +102,16 @@ Result<std::optional<EnrollmentRequestRecord>> find_request(SqliteConnection& co
   return read_one<EnrollmentRequestRecord>(s, read_request);
 }
 
+Result<bool> has_usable_grant(SqliteConnection& conn, std::int64_t tenant_id, std::string_view device_serial,
+                              std::int64_t now) {
+  FLEETPKI_TRY(Statement s, Statement::prepare(conn, std::string("SELECT 1 FROM renewal_grants WHERE ") +
+                                                         kUsableGrantWhere));
+  s.bind(1, tenant_id);
+  s.bind(2, device_serial);
+  s.bind(3, now);
+  return s.step();
+}
+
 Result<std::optional<EnrollmentRequestRecord>> find_request_by_key(SqliteConnection& conn,
                                                                    std::string_view request_key) {
   FLEETPKI_TRY(Statement s, Statement::prepare(conn, std::string("SELECT ") + kRequestColumns +

@@ -30,6 +30,9 @@ inline constexpr const char* kUsableGrantWhere =
     "tenant_id = ?1 AND device_serial = ?2 AND used_at IS NULL AND expires_at > ?3 ORDER BY id LIMIT 1";
 
 Result<std::optional<EnrollmentEndpointRecord>> find_endpoint(SqliteConnection& conn, std::string_view label);
+/// Whether a grant matching kUsableGrantWhere exists.
+Result<bool> has_usable_grant(SqliteConnection& conn, std::int64_t tenant_id, std::string_view device_serial,
+                              std::int64_t now);
 Result<Page<EnrollmentEndpointRecord>> list_endpoints(SqliteConnection& conn, std::int64_t tenant_id,
                                                       std::int64_t after, int limit);
 Result<std::optional<EnrollmentRequestRecord>> find_request(SqliteConnection& conn, std::int64_t tenant_id,

@@ -542,6 +542,11 @@ class SqliteStore final : public Store {
     FLEETPKI_TRY(auto conn, readers_.acquire());
     return sqlite_enrollment::find_endpoint(*conn, label);
   }
+  Result<bool> has_usable_renewal_grant(std::int64_t tenant_id, std::string_view device_serial,
+                                        std::int64_t now) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_enrollment::has_usable_grant(*conn, tenant_id, device_serial, now);
+  }
   Result<Page<EnrollmentEndpointRecord>> list_enrollment_endpoints(std::int64_t tenant_id, std::int64_t after,
                                                                    int limit) override {
     FLEETPKI_TRY(auto conn, readers_.acquire());

@@ -335,6 +335,25 @@ class EstTest : public AuthorityTest {
         [&](store::Transaction& tx) { return tx.update_enrollment_request(request); }));
   }
 
+  /// A trigger on the real database (through another connection, as a second process would) that
+  /// makes every certificate insert for `serial` fail: an issuance failing in its commit.
+  void fail_certificate_inserts_for(const std::string& serial) {
+    exec_sql("CREATE TRIGGER \"fail_" + serial + "\" BEFORE INSERT ON certificates WHEN NEW.device_serial = '" +
+             serial + "' BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+  }
+  void allow_certificate_inserts_for(const std::string& serial) {
+    exec_sql("DROP TRIGGER \"fail_" + serial + "\";");
+  }
+  void exec_sql(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_.path() / "test.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  }
+
   void add_otp(const std::string& serial, const std::string& secret, std::int64_t ttl_seconds) {
     store::EnrollmentOtpRecord otp;
     otp.tenant_id = tenant_id();
@@ -1082,19 +1101,8 @@ TEST_F(EstTest, OtpSurvivesAnIssuanceThatFailsInItsCommit) {
   create_endpoint("otp", spec);
   register_device("SN-217");
   add_otp("SN-217", "pw", 3600);
-  // Make the certificate's insert fail after authentication, the checks and the signature: a
-  // trigger on the real database (another connection, as a second process would be).
-  auto exec = [&](const char* sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_.path() / "test.db").c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-  };
-  exec("CREATE TRIGGER fail_sn217 BEFORE INSERT ON certificates WHEN NEW.device_serial = 'SN-217' "
-       "BEGIN SELECT RAISE(ABORT, 'injected failure'); END;");
+  // Make the certificate's insert fail after authentication, the checks and the signature.
+  fail_certificate_inserts_for("SN-217");
   const std::size_t before = stored_certificates();
   auto key = make_key("P-256");
   const Bytes csr = make_csr(key.get(), {{"CN", "SN-217"}});
@@ -1103,7 +1111,7 @@ TEST_F(EstTest, OtpSurvivesAnIssuanceThatFailsInItsCommit) {
   EXPECT_NE(failed.error().code, Errc::Unauthenticated) << failed.error().message;
   EXPECT_EQ(stored_certificates(), before);
 
-  exec("DROP TRIGGER fail_sn217;");
+  allow_certificate_inserts_for("SN-217");
   // The OTP was not spent by the failed attempt: the device retries with it and gets its
   // certificate; then the OTP is used up.
   auto retried = est().simpleenroll("otp", basic_client("SN-217", "pw"), csr, {});
@@ -1310,6 +1318,13 @@ TEST_F(EstTest, ReenrollOutsideTheRenewalWindowNeedsAnOperatorGrant) {
     (void)id;
     return ok();
   }));
+  // A renewal that fails in its commit does not use the grant up.
+  fail_certificate_inserts_for("SN-340");
+  auto failed =
+      est().simplereenroll("factory", tls_client({o.ldevid}), make_csr(o.key.get(), subject), {});
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().code, Errc::PermissionDenied) << failed.error().message;
+  allow_certificate_inserts_for("SN-340");
   auto granted =
       est().simplereenroll("factory", tls_client({o.ldevid}), make_csr(o.key.get(), subject), {});
   ASSERT_TRUE(granted) << granted.error().message;
