@@ -91,7 +91,9 @@ std::string_view trimmed_label(const unsigned char (&label)[32]) {
 Result<std::shared_ptr<Pkcs11Module>> Pkcs11Module::load(const std::string& path) {
   std::lock_guard lock(g_registry_mutex);
   if (auto existing = registry()[path].lock()) return existing;
-  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  // RTLD_NODELETE: the module's code stays mapped after dlclose, since some modules leave
+  // threads or atexit handlers behind, and leak reports can then still name the module.
+  void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (handle == nullptr) {
     const char* why = ::dlerror();
     return fail(Errc::FailedPrecondition, "cannot load PKCS#11 module " + path,
