@@ -24,6 +24,9 @@ namespace {
 // times on fresh data before giving up (as device transitions do).
 constexpr int kMaxAttempts = 4;
 constexpr std::size_t kOtpBytes = 32;
+// Used or expired OTPs and renewal grants of a device are deleted when the device gets a new one,
+// after this long (the audit log keeps their history).
+constexpr std::int64_t kKeepSpentCredentialsSeconds = 30 * 86400;
 
 Error endpoint_not_found(std::string_view label) {
   return make_error(Errc::NotFound, "enrollment endpoint '" + std::string(label.substr(0, 63)) + "' not found");
@@ -471,6 +474,9 @@ Result<CreatedOtp> EnrollmentAdmin::create_otp(const Principal& who, std::string
       return fail(Errc::FailedPrecondition, "device " + rec.device_serial + " is " + device->state +
                                                 ": no one-time password is made for it");
     }
+    FLEETPKI_TRY(auto purged, tx.purge_spent_enrollment_credentials(rec.tenant_id, rec.device_serial,
+                                                                     now - kKeepSpentCredentialsSeconds));
+    (void)purged;
     FLEETPKI_TRY(rec.id, tx.insert_enrollment_otp(rec));
     // Never the secret nor its hash.
     return tx.append_audit(make_audit_event(who, rec.tenant_id, "enrollment_otp.create", rec.device_serial, call,
@@ -499,6 +505,9 @@ Result<store::RenewalGrantRecord> EnrollmentAdmin::grant_renewal(const Principal
     if (device->state == store::kDeviceDecommissioned) {
       return fail(Errc::FailedPrecondition, "device " + rec.device_serial + " is decommissioned");
     }
+    FLEETPKI_TRY(auto purged, tx.purge_spent_enrollment_credentials(rec.tenant_id, rec.device_serial,
+                                                                     now - kKeepSpentCredentialsSeconds));
+    (void)purged;
     FLEETPKI_TRY(rec.id, tx.insert_renewal_grant(rec));
     return tx.append_audit(make_audit_event(who, rec.tenant_id, "renewal_grant.create", rec.device_serial, call,
                                             {{"grant_id", rec.id}, {"expires_at", rec.expires_at}}, now));

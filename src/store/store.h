@@ -251,6 +251,14 @@ class Transaction {
     (void)tenant_id, (void)device_serial, (void)now;
     return fail(Errc::Unimplemented, "enrollment is not supported by this store");
   }
+  /// Housekeeping: deletes the device's one-time passwords and renewal grants used or expired
+  /// before `before` (the audit log keeps their history). Returns how many rows went.
+  virtual Result<std::int64_t> purge_spent_enrollment_credentials(std::int64_t tenant_id,
+                                                                  std::string_view device_serial,
+                                                                  std::int64_t before) {
+    (void)tenant_id, (void)device_serial, (void)before;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
   // ---- end enrollment ----
 };
 

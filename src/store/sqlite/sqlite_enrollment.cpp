@@ -305,4 +305,22 @@ Result<bool> SqliteTransaction::consume_renewal_grant(std::int64_t tenant_id, st
   return ::sqlite3_changes(conn_.handle()) == 1;
 }
 
+Result<std::int64_t> SqliteTransaction::purge_spent_enrollment_credentials(std::int64_t tenant_id,
+                                                                           std::string_view device_serial,
+                                                                           std::int64_t before) {
+  std::int64_t purged = 0;
+  for (const char* table : {"enrollment_otps", "renewal_grants"}) {
+    // One device's rows through its (tenant_id, device_serial) index: bounded work per call.
+    FLEETPKI_TRY(Statement s, Statement::prepare(conn_, std::string("DELETE FROM ") + table +
+                                                            " WHERE tenant_id = ?1 AND device_serial = ?2 "
+                                                            "AND (used_at < ?3 OR expires_at < ?3)"));
+    s.bind(1, tenant_id);
+    s.bind(2, device_serial);
+    s.bind(3, before);
+    FLEETPKI_RETURN_IF_ERROR(s.run());
+    purged += ::sqlite3_changes64(conn_.handle());
+  }
+  return purged;
+}
+
 }  // namespace fleetpki::store

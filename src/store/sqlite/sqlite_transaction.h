@@ -92,6 +92,8 @@ class SqliteTransaction final : public Transaction {
   Result<std::int64_t> insert_renewal_grant(const RenewalGrantRecord& grant) override;
   Result<bool> consume_renewal_grant(std::int64_t tenant_id, std::string_view device_serial,
                                      std::int64_t now) override;
+  Result<std::int64_t> purge_spent_enrollment_credentials(std::int64_t tenant_id, std::string_view device_serial,
+                                                          std::int64_t before) override;
   // ---- end enrollment ----
 
  private:

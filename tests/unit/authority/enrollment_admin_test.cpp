@@ -616,6 +616,29 @@ TEST_F(EnrollmentAdminTest, OneTimePasswordIsRandomBase64UrlStoredOnlyAsItsHash)
   EXPECT_EQ(audit[0].details_json.find(to_hex(otp->record.secret_hash)), std::string::npos);
 }
 
+TEST_F(EnrollmentAdminTest, ANewCredentialPurgesTheDevicesLongSpentOnes) {
+  register_device("dev-8");
+  auto first = admin().create_otp(operator_, "default", "dev-8", hours(1), {});
+  auto expired = admin().create_otp(operator_, "default", "dev-8", hours(1), {});
+  ASSERT_TRUE(first && expired);
+  auto mark_used = [&](std::int64_t id) {
+    return store_->write([&](store::Transaction& tx) {
+      return tx.mark_enrollment_otp_used(tenant_id_, id, to_unix(clock_.now()));
+    });
+  };
+  ASSERT_TRUE(mark_used(first->record.id));
+  // Ten days later both are spent (one used, one expired) but kept: a new OTP purges nothing.
+  clock_.advance(hours(24 * 10));
+  ASSERT_TRUE(admin().create_otp(operator_, "default", "dev-8", hours(1), {}));
+  EXPECT_EQ(mark_used(first->record.id).error().code, Errc::Aborted);  // still stored, used
+  // After 30 days a new renewal grant (or OTP) deletes them; the audit log keeps their history.
+  clock_.advance(hours(24 * 25));
+  ASSERT_TRUE(admin().grant_renewal(operator_, "default", "dev-8", hours(1), {}));
+  EXPECT_EQ(mark_used(first->record.id).error().code, Errc::NotFound);
+  EXPECT_EQ(mark_used(expired->record.id).error().code, Errc::NotFound);
+  EXPECT_EQ(events("enrollment_otp.create").size(), 3u);
+}
+
 TEST_F(EnrollmentAdminTest, OneTimePasswordRefusals) {
   register_device("dev-7");
   for (seconds ttl : {seconds(0), seconds(-5), seconds(30 * 24 * 3600 + 1)}) {

@@ -582,6 +582,44 @@ TEST(SqliteEnrollmentMigration, AddsNothingToANewStore) {
 
 // ---- plans ----------------------------------------------------------------------------------------
 
+TEST_F(SqliteEnrollmentTest, SpentCredentialsOfOneDeviceArePurgedAfterTheirTime) {
+  auto used_old = add_otp(tenant_, "SN1", 5000, 1);
+  auto used_recent = add_otp(tenant_, "SN1", 5000, 2);
+  auto expired_old = add_otp(tenant_, "SN1", 900, 3);
+  auto usable = add_otp(tenant_, "SN1", 5000, 4);
+  auto other_device = add_otp(tenant_, "SN2", 900, 5);
+  auto other_tenant = add_otp(other_, "SN1", 900, 6);
+  ASSERT_TRUE(used_old && used_recent && expired_old && usable && other_device && other_tenant);
+  ASSERT_TRUE(mark_used(tenant_, *used_old, 800));
+  ASSERT_TRUE(mark_used(tenant_, *used_recent, 1200));
+  ASSERT_TRUE(add_grant(tenant_, "SN1", 100, 900));   // expired before 1000
+  ASSERT_TRUE(add_grant(tenant_, "SN1", 100, 5000));  // then used at 950 (the first has expired)
+  ASSERT_TRUE(consume(tenant_, "SN1", 950));
+  ASSERT_TRUE(add_grant(tenant_, "SN1", 100, 5000));  // usable
+  ASSERT_TRUE(add_grant(other_, "SN1", 100, 900));
+
+  std::int64_t purged = 0;
+  ASSERT_TRUE(store_->write([&](Transaction& tx) -> Status {
+    FLEETPKI_TRY(purged, tx.purge_spent_enrollment_credentials(tenant_, "SN1", 1000));
+    return ok();
+  }));
+  EXPECT_EQ(purged, 4);  // used_old, expired_old, and the two spent grants
+  // What is left: the recently used and the usable OTP; the usable grant; other devices and tenants.
+  auto left = usable_otps(tenant_, "SN1", 0);
+  ASSERT_EQ(left.size(), 1u);  // used_recent is kept but not usable
+  EXPECT_EQ(left[0].id, *usable);
+  EXPECT_EQ(grant_used_at(tenant_).size(), 1u);
+  EXPECT_EQ(grant_used_at(other_).size(), 1u);
+  EXPECT_EQ(usable_otps(tenant_, "SN2", 0).size(), 1u);
+  EXPECT_EQ(usable_otps(other_, "SN1", 0).size(), 1u);
+  auto again = mark_used(tenant_, *used_recent, 1300);  // still there: Aborted, not NotFound
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::Aborted);
+  auto gone = mark_used(tenant_, *used_old, 1300);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, Errc::NotFound);
+}
+
 TEST_F(SqliteEnrollmentTest, HotLookupsAreIndexSeeks) {
   using namespace sqlite_enrollment;
   auto by_label = query_plan(path_, std::string("SELECT ") + kEndpointColumns +
