@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <future>
+#include <set>
 
 #include "authority/audit_event.h"
 #include "authority/audit_log.h"
@@ -164,6 +165,28 @@ void Authority::invalidate_tenant(std::string_view name) {
   std::unique_lock lock(tenants_mutex_);
   ++tenants_generation_;
   if (auto it = tenants_.find(name); it != tenants_.end()) tenants_.erase(it);
+}
+
+Result<std::size_t> Authority::reload_changed_configuration() {
+  std::lock_guard configuration_lock(configuration_mutex_);
+  FLEETPKI_TRY(auto changes, deps_.store.configuration_changes(configuration_seen_));
+  if (changes.empty()) return std::size_t{0};
+  std::set<std::int64_t> changed;
+  for (const auto& change : changes) {
+    changed.insert(change.tenant_id);
+    configuration_seen_ = std::max(configuration_seen_, change.version);
+  }
+  {
+    // The changes have committed, so whatever is cached for these tenants may predate them; a
+    // load still running when the generation moves is not cached (tenant_runtime).
+    std::unique_lock lock(tenants_mutex_);
+    ++tenants_generation_;
+    for (auto it = tenants_.begin(); it != tenants_.end();) {
+      it = changed.count(it->second->tenant.id) != 0 ? tenants_.erase(it) : std::next(it);
+    }
+  }
+  est_->invalidate();  // endpoint state is keyed by label, not tenant; rebuilding it is cheap
+  return changed.size();
 }
 
 Result<std::shared_ptr<const TenantRuntime>> Authority::load_tenant(std::string_view name) {

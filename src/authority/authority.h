@@ -195,6 +195,11 @@ class Authority final {
   void add_status_listener(std::function<void()> listener);
   /// `listener` is called after a bulk job has been created (wakes the bulk job runner).
   void add_bulk_job_listener(std::function<void()> listener);
+  /// Drops the cached state (tenant runtime, EST endpoint state) of every tenant whose tenant
+  /// row, CAs, profiles or EST endpoints changed since the last call, whether this process or
+  /// another one on the same database (the CLI) made the change; `serve` calls it every
+  /// FLEETPKI_CONFIG_POLL_MS. Returns how many tenants were dropped.
+  Result<std::size_t> reload_changed_configuration();
   const AuthorityCounters& counters() const { return counters_; }
 
   /// PEM of a stored certificate record.
@@ -290,6 +295,8 @@ class Authority final {
   std::shared_mutex tenants_mutex_;
   std::map<std::string, std::shared_ptr<const TenantRuntime>, std::less<>> tenants_;
   std::atomic<std::uint64_t> tenants_generation_{0};  // bumped by invalidate_tenant
+  std::mutex configuration_mutex_;         // one reload_changed_configuration() at a time
+  std::int64_t configuration_seen_ = 0;    // highest configuration change version applied
   std::unique_ptr<TenantAdmin> tenant_admin_;
   std::unique_ptr<DeviceRegistry> devices_;
   std::unique_ptr<ProfileCatalog> profiles_;

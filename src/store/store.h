@@ -444,6 +444,16 @@ class Store {
     return fail(Errc::Unimplemented, "enrollment is not supported by this store");
   }
   // ---- end enrollment ----
+
+  // ---- configuration changes: what a running server must reload (cross-process) ---------------
+  /// Tenants whose tenant row, CAs, profiles or EST endpoints changed after `after_version`, each
+  /// with the version of its latest change, ascending by version. Triggers record the changes
+  /// (migration 0009), so changes made by any process on the same database count.
+  virtual Result<std::vector<ConfigurationChange>> configuration_changes(std::int64_t after_version) {
+    (void)after_version;
+    return fail(Errc::Unimplemented, "configuration change tracking is not supported by this store");
+  }
+  // ---- end configuration changes ----
 };
 
 }  // namespace fleetpki::store

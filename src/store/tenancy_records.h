@@ -32,6 +32,13 @@ struct IdempotencyRecord {
   std::int64_t created_at = 0;
 };
 
+/// A tenant whose cached configuration changed (migration 0009): `version` is the platform-wide
+/// counter value of its latest change.
+struct ConfigurationChange {
+  std::int64_t tenant_id = 0;
+  std::int64_t version = 0;
+};
+
 /// A page of records with the cursor of the next page (nullopt at the end).
 template <class Record>
 struct Page {

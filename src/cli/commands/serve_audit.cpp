@@ -8,15 +8,14 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <thread>
 
 #include "authority/audit_log.h"
+#include "cli/commands/env_knob.h"
 #include "cli/commands/serve_services.h"
 #include "common/log.h"
 #include "pki/pem.h"
@@ -27,18 +26,6 @@ namespace {
 constexpr std::int64_t kDefaultEvents = 1000;
 constexpr std::int64_t kDefaultSeconds = 60;
 constexpr std::size_t kMaxPinBytes = 16 * 1024;
-
-std::int64_t env_positive(const char* name, std::int64_t fallback) {
-  const char* text = std::getenv(name);
-  if (text == nullptr) return fallback;
-  std::int64_t v = 0;
-  const std::string_view s(text);
-  if (std::from_chars(s.data(), s.data() + s.size(), v).ptr != s.data() + s.size() || v < 1) {
-    log::warn(std::string(name) + " must be a positive integer; using " + std::to_string(fallback));
-    return fallback;
-  }
-  return v;
-}
 
 /// Creates `path` with `content`; never replaces an existing file (O_EXCL).
 Status write_new_file(const std::filesystem::path& path, std::string_view content) {
@@ -156,8 +143,8 @@ Result<ServiceHandle> start_audit_service(Runtime& runtime) {
     log::error("audit checkpoints disabled: " + pinned.error().message);
     return ServiceHandle();
   }
-  const auto events = env_positive("FLEETPKI_AUDIT_CHECKPOINT_EVENTS", kDefaultEvents);
-  const auto seconds = env_positive("FLEETPKI_AUDIT_CHECKPOINT_SECONDS", kDefaultSeconds);
+  const auto events = env_integer_knob("FLEETPKI_AUDIT_CHECKPOINT_EVENTS", kDefaultEvents);
+  const auto seconds = env_integer_knob("FLEETPKI_AUDIT_CHECKPOINT_SECONDS", kDefaultSeconds);
   return ServiceHandle(std::make_shared<AuditCheckpointer>(runtime.authority->audit(), events,
                                                            std::chrono::seconds(seconds)));
 }

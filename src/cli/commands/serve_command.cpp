@@ -124,6 +124,9 @@ int serve(const ServeOptions& opt) {
     if (!service) return report_failure(service.error());
     services.push_back(std::move(*service));
   }
+  auto configuration = start_configuration_service(**rt);
+  if (!configuration) return report_failure(configuration.error());
+  services.push_back(std::move(*configuration));
   auto bulk_jobs = start_bulk_job_service(**rt);
   if (!bulk_jobs) return report_failure(bulk_jobs.error());
   services.push_back(std::move(*bulk_jobs));

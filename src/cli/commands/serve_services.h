@@ -24,6 +24,10 @@ Result<ServiceHandle> start_ocsp_service(Runtime& runtime, server::Router& http)
 /// Runs revoke-by-query bulk jobs (resumed at start, woken when a job is created).
 Result<ServiceHandle> start_bulk_job_service(Runtime& runtime);
 
+/// Polls the store for configuration changes made by other processes (the CLI) and drops the
+/// changed tenants' cached runtime and EST state. serve_configuration.cpp.
+Result<ServiceHandle> start_configuration_service(Runtime& runtime);
+
 /// Signs audit checkpoints every N events or T seconds and at shutdown; creates and pins the
 /// platform audit key on first start. serve_audit.cpp.
 Result<ServiceHandle> start_audit_service(Runtime& runtime);

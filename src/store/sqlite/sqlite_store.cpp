@@ -295,6 +295,21 @@ class SqliteStore final : public Store {
     return std::optional<std::string>(s.text(0));
   }
 
+  Result<std::vector<ConfigurationChange>> configuration_changes(std::int64_t after_version) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s, Statement::prepare(*conn,
+                                                 "SELECT tenant_id, version FROM configuration_changes "
+                                                 "WHERE version > ?1 ORDER BY version"));
+    s.bind(1, after_version);
+    std::vector<ConfigurationChange> out;
+    for (;;) {
+      FLEETPKI_TRY(bool row, s.step());
+      if (!row) break;
+      out.push_back(ConfigurationChange{s.int64(0), s.int64(1)});
+    }
+    return out;
+  }
+
   // ---- lifecycle and revocation ----------------------------------------------------------------
 
   Result<std::vector<CaRecord>> list_all_cas() override {

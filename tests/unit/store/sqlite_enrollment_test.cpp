@@ -540,15 +540,25 @@ TEST(SqliteEnrollmentMigration, AddsTheDefaultEndpointToAnExistingDefaultTenant)
     auto opened = open_sqlite_store(path, {.durable = false});
     ASSERT_TRUE(opened) << opened.error().message;
   }
-  // Roll the database back to schema 0007 with a "default" tenant, as an existing data directory.
+  // Roll the database back to schema 0007 with a "default" tenant, as an existing data directory:
+  // the later migrations' triggers (0009) and tables go too.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  const char* downgrade =
+  std::string downgrade;
+  auto add_drop = [](void* out, int, char** values, char**) {
+    *static_cast<std::string*>(out) += std::string("DROP TRIGGER ") + values[0] + "; ";
+    return 0;
+  };
+  char* error = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, "SELECT name FROM sqlite_master WHERE type = 'trigger'", add_drop, &downgrade, &error),
+            SQLITE_OK)
+      << (error ? error : "");
+  downgrade +=
+      "DROP TABLE configuration_changes; DROP TABLE configuration_version; "
       "DROP TABLE renewal_grants; DROP TABLE enrollment_otps; DROP TABLE enrollment_requests; "
       "DROP TABLE enrollment_endpoints; DELETE FROM schema_migrations WHERE version >= 8; "
       "INSERT INTO tenants (name, created_at) VALUES ('other', 1), ('default', 1);";
-  char* error = nullptr;
-  ASSERT_EQ(sqlite3_exec(db, downgrade, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+  ASSERT_EQ(sqlite3_exec(db, downgrade.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
   sqlite3_close(db);
 
   auto reopened = open_sqlite_store(path, {.durable = false});
