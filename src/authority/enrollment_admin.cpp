@@ -27,6 +27,21 @@ constexpr std::size_t kOtpBytes = 32;
 // Used or expired OTPs and renewal grants of a device are deleted when the device gets a new one,
 // after this long (the audit log keeps their history).
 constexpr std::int64_t kKeepSpentCredentialsSeconds = 30 * 86400;
+// Expired credentials of any of the tenant's devices deleted with each new credential: bounded
+// work per call, and enough to keep pace since each call adds one row.
+constexpr int kPurgeExpiredPerCall = 100;
+
+/// Housekeeping with every new OTP or renewal grant: the device's own spent credentials (used
+/// or expired) and a few long-expired ones of the tenant's other devices, so that a device never
+/// given another credential does not keep its old ones forever.
+Status purge_old_credentials(store::Transaction& tx, std::int64_t tenant_id, const std::string& device_serial,
+                             std::int64_t now) {
+  const std::int64_t before = now - kKeepSpentCredentialsSeconds;
+  FLEETPKI_TRY(auto own, tx.purge_spent_enrollment_credentials(tenant_id, device_serial, before));
+  FLEETPKI_TRY(auto others, tx.purge_expired_enrollment_credentials(tenant_id, before, kPurgeExpiredPerCall));
+  (void)own, (void)others;
+  return ok();
+}
 
 Error endpoint_not_found(std::string_view label) {
   return make_error(Errc::NotFound, "enrollment endpoint '" + std::string(label.substr(0, 63)) + "' not found");
@@ -474,9 +489,7 @@ Result<CreatedOtp> EnrollmentAdmin::create_otp(const Principal& who, std::string
       return fail(Errc::FailedPrecondition, "device " + rec.device_serial + " is " + device->state +
                                                 ": no one-time password is made for it");
     }
-    FLEETPKI_TRY(auto purged, tx.purge_spent_enrollment_credentials(rec.tenant_id, rec.device_serial,
-                                                                     now - kKeepSpentCredentialsSeconds));
-    (void)purged;
+    FLEETPKI_RETURN_IF_ERROR(purge_old_credentials(tx, rec.tenant_id, rec.device_serial, now));
     FLEETPKI_TRY(rec.id, tx.insert_enrollment_otp(rec));
     // Never the secret nor its hash.
     return tx.append_audit(make_audit_event(who, rec.tenant_id, "enrollment_otp.create", rec.device_serial, call,
@@ -505,9 +518,7 @@ Result<store::RenewalGrantRecord> EnrollmentAdmin::grant_renewal(const Principal
     if (device->state == store::kDeviceDecommissioned) {
       return fail(Errc::FailedPrecondition, "device " + rec.device_serial + " is decommissioned");
     }
-    FLEETPKI_TRY(auto purged, tx.purge_spent_enrollment_credentials(rec.tenant_id, rec.device_serial,
-                                                                     now - kKeepSpentCredentialsSeconds));
-    (void)purged;
+    FLEETPKI_RETURN_IF_ERROR(purge_old_credentials(tx, rec.tenant_id, rec.device_serial, now));
     FLEETPKI_TRY(rec.id, tx.insert_renewal_grant(rec));
     return tx.append_audit(make_audit_event(who, rec.tenant_id, "renewal_grant.create", rec.device_serial, call,
                                             {{"grant_id", rec.id}, {"expires_at", rec.expires_at}}, now));

@@ -47,6 +47,7 @@ struct EnrollmentRequestRecord {
   std::int64_t created_at = 0;
   std::optional<std::int64_t> decided_at;
   int row_version = 1;
+  std::string endpoint_label;  // read with the request (the endpoint's label); never written
 };
 
 /// A one-time password for EST enrollment over HTTP Basic of a device without a birth

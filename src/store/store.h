@@ -259,6 +259,14 @@ class Transaction {
     (void)tenant_id, (void)device_serial, (void)before;
     return fail(Errc::Unimplemented, "enrollment is not supported by this store");
   }
+  /// Housekeeping across the tenant's devices: deletes at most `limit` one-time passwords and at
+  /// most `limit` renewal grants that expired before `before`, oldest first (bounded work per
+  /// call, through an index on the expiry). Returns how many rows went.
+  virtual Result<std::int64_t> purge_expired_enrollment_credentials(std::int64_t tenant_id, std::int64_t before,
+                                                                    int limit) {
+    (void)tenant_id, (void)before, (void)limit;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
   // ---- end enrollment ----
 };
 

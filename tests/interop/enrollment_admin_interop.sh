@@ -221,8 +221,8 @@ OTP2=$(fp_json "$W/p3" otp)
 code=$(est_enroll held meter-2 "$OTP2" "$W/e1")
 t "simpleenroll on a manual endpoint = 202 + Retry-After" bash -c "status_is $code 202 && grep -qi '^retry-after:' '$W/e1.h'"
 code=$(req "$AUDITOR" GET "$BASE/enrollment-requests?state=pending" "$W/q4")
-t "the held enrollment is listed pending, its CSR as PEM" bash -c "status_is $code 200 && jq_ok '$W/q4' '
-  len(d[\"items\"]) == 1 and d[\"items\"][0][\"device_serial\"] == \"meter-2\" and d[\"items\"][0][\"auth_mode\"] == \"otp\" and
+t "the held enrollment is listed pending with its endpoint's label, its CSR as PEM" bash -c "status_is $code 200 && jq_ok '$W/q4' '
+  len(d[\"items\"]) == 1 and d[\"items\"][0][\"device_serial\"] == \"meter-2\" and d[\"items\"][0][\"endpoint\"] == \"held\" and d[\"items\"][0][\"auth_mode\"] == \"otp\" and
   d[\"items\"][0][\"csr\"].startswith(\"-----BEGIN CERTIFICATE REQUEST-----\") and d[\"items\"][0][\"certificate_serial\"] is None and
   \"csr_der\" not in d[\"items\"][0] and \"request_key\" not in d[\"items\"][0]'"
 REQ2=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["items"][0]["id"])' "$W/q4" 2>/dev/null)
@@ -299,7 +299,7 @@ t "CLI update without --definition = 2 (usage)" test $? = 2
 "$FP" est-endpoint show --data "$DATA" --label nope >/dev/null 2>&1
 t "CLI show of an unknown label = 1" test $? = 1
 "$FP" enrollments list --data "$DATA" >"$W/cli.req" 2>&1
-t "CLI enrollments list = 0, both requests" bash -c "[ \$(wc -l <'$W/cli.req') = 2 ] && grep -q '^$REQ3  issued  meter-3  otp  ' '$W/cli.req'"
+t "CLI enrollments list = 0, both requests" bash -c "[ \$(wc -l <'$W/cli.req') = 2 ] && grep -q '^$REQ3  issued  held  meter-3  otp  ' '$W/cli.req'"
 "$FP" enrollments list --data "$DATA" --state rejected --json >"$W/cli.rej" 2>&1
 t "CLI enrollments list --state rejected --json" jq_ok "$W/cli.rej" 'd["id"] == '"${REQ2:-0}"' and d["reason"] == "unexpected meter"'
 "$FP" enrollments approve --data "$DATA" --id 999 >/dev/null 2>&1

@@ -129,8 +129,8 @@ int enrollment_action(const Options& opt, std::string_view action) {
         if (opt.json) {
           std::cout << server::api_v1::enrollment_request_json(r).dump() << "\n";
         } else {
-          std::cout << r.id << "  " << r.state << "  " << r.device_serial << "  " << r.auth_mode << "  "
-                    << format_rfc3339(r.created_at) << "\n";
+          std::cout << r.id << "  " << r.state << "  " << r.endpoint_label << "  " << r.device_serial << "  "
+                    << r.auth_mode << "  " << format_rfc3339(r.created_at) << "\n";
         }
       }
       if (!page->next_after) return kExitOk;

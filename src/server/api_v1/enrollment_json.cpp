@@ -29,6 +29,7 @@ json endpoint_json(const authority::EndpointView& view, const std::string& tenan
 json enrollment_request_json(const store::EnrollmentRequestRecord& r) {
   return {{"id", r.id},
           {"endpoint_id", r.endpoint_id},
+          {"endpoint", r.endpoint_label},
           {"device_serial", r.device_serial},
           {"auth_mode", r.auth_mode},
           {"identity", r.identity},

@@ -45,6 +45,7 @@ EnrollmentRequestRecord read_request(const Statement& s) {
   r.created_at = s.int64(12);
   r.decided_at = s.optional_int64(13);
   r.row_version = static_cast<int>(s.int64(14));
+  r.endpoint_label = s.optional_text(15).value_or("");
   return r;
 }
 
@@ -317,6 +318,25 @@ Result<std::int64_t> SqliteTransaction::purge_spent_enrollment_credentials(std::
     s.bind(1, tenant_id);
     s.bind(2, device_serial);
     s.bind(3, before);
+    FLEETPKI_RETURN_IF_ERROR(s.run());
+    purged += ::sqlite3_changes64(conn_.handle());
+  }
+  return purged;
+}
+
+Result<std::int64_t> SqliteTransaction::purge_expired_enrollment_credentials(std::int64_t tenant_id, std::int64_t before,
+                                                                            int limit) {
+  std::int64_t purged = 0;
+  for (const char* table : {"enrollment_otps", "renewal_grants"}) {
+    // The tenant's oldest `limit` expired rows through the (tenant_id, expires_at) index
+    // (migration 0010): a short seek, whatever the table's size.
+    FLEETPKI_TRY(Statement s, Statement::prepare(conn_, std::string("DELETE FROM ") + table +
+                                                            " WHERE id IN (SELECT id FROM " + table +
+                                                            " WHERE tenant_id = ?1 AND expires_at < ?2 "
+                                                            "ORDER BY expires_at LIMIT ?3)"));
+    s.bind(1, tenant_id);
+    s.bind(2, before);
+    s.bind(3, std::int64_t{std::max(limit, 0)});
     FLEETPKI_RETURN_IF_ERROR(s.run());
     purged += ::sqlite3_changes64(conn_.handle());
   }

@@ -19,15 +19,18 @@ inline constexpr const char* kEndpointColumns =
 inline constexpr const char* kFindEndpointByLabelWhere = "label = ?1";
 inline constexpr const char* kRequestColumns =
     "id, tenant_id, endpoint_id, request_key, device_serial, auth_mode, identity, csr_der, state, "
-    "certificate_serial, decided_by, reason, created_at, decided_at, row_version";
+    "certificate_serial, decided_by, reason, created_at, decided_at, row_version, "
+    "(SELECT label FROM enrollment_endpoints WHERE enrollment_endpoints.id = enrollment_requests.endpoint_id)";
 inline constexpr const char* kFindRequestByKeyWhere = "request_key = ?1";
+// The unary + on expires_at keeps the planner on the (tenant_id, device_serial) index: without it,
+// it prefers (tenant_id, expires_at) of migration 0010 and walks every unexpired OTP of the tenant.
 inline constexpr const char* kUsableOtpsSql =
     "SELECT id, tenant_id, device_serial, secret_hash, created_at, expires_at, used_at, created_by "
     "FROM enrollment_otps WHERE tenant_id = ?1 AND device_serial = ?2 AND used_at IS NULL "
-    "AND expires_at > ?3 ORDER BY id DESC LIMIT 16";
+    "AND +expires_at > ?3 ORDER BY id DESC LIMIT 16";
 /// The device's oldest unused, unexpired renewal grant (consume_renewal_grant).
 inline constexpr const char* kUsableGrantWhere =
-    "tenant_id = ?1 AND device_serial = ?2 AND used_at IS NULL AND expires_at > ?3 ORDER BY id LIMIT 1";
+    "tenant_id = ?1 AND device_serial = ?2 AND used_at IS NULL AND +expires_at > ?3 ORDER BY id LIMIT 1";
 
 Result<std::optional<EnrollmentEndpointRecord>> find_endpoint(SqliteConnection& conn, std::string_view label);
 /// Whether a grant matching kUsableGrantWhere exists.

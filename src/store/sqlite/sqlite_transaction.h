@@ -94,6 +94,8 @@ class SqliteTransaction final : public Transaction {
                                      std::int64_t now) override;
   Result<std::int64_t> purge_spent_enrollment_credentials(std::int64_t tenant_id, std::string_view device_serial,
                                                           std::int64_t before) override;
+  Result<std::int64_t> purge_expired_enrollment_credentials(std::int64_t tenant_id, std::int64_t before,
+                                                           int limit) override;
   // ---- end enrollment ----
 
  private:

@@ -639,6 +639,27 @@ TEST_F(EnrollmentAdminTest, ANewCredentialPurgesTheDevicesLongSpentOnes) {
   EXPECT_EQ(events("enrollment_otp.create").size(), 3u);
 }
 
+TEST_F(EnrollmentAdminTest, ANewCredentialAlsoPurgesOtherDevicesLongExpiredOnes) {
+  register_device("dev-9");
+  register_device("dev-10");
+  auto forgotten = admin().create_otp(operator_, "default", "dev-9", hours(1), {});
+  ASSERT_TRUE(forgotten);  // dev-9 never gets another credential
+  auto mark_used = [&](std::int64_t id) {
+    return store_->write([&](store::Transaction& tx) {
+      return tx.mark_enrollment_otp_used(tenant_id_, id, to_unix(clock_.now()));
+    });
+  };
+  clock_.advance(hours(24 * 20));
+  ASSERT_TRUE(admin().create_otp(operator_, "default", "dev-10", hours(1), {}));
+  // Expired 20 days ago: kept (the store still finds the row; marking an expired OTP is the
+  // store's business, the EST path checks the expiry first).
+  EXPECT_TRUE(mark_used(forgotten->record.id));
+  clock_.advance(hours(24 * 11));
+  ASSERT_TRUE(admin().grant_renewal(operator_, "default", "dev-10", hours(1), {}));
+  EXPECT_EQ(mark_used(forgotten->record.id).error().code, Errc::NotFound);  // 31 days: purged
+  EXPECT_EQ(events("enrollment_otp.create").size(), 2u);                   // history stays
+}
+
 TEST_F(EnrollmentAdminTest, OneTimePasswordRefusals) {
   register_device("dev-7");
   for (seconds ttl : {seconds(0), seconds(-5), seconds(30 * 24 * 3600 + 1)}) {

@@ -277,6 +277,7 @@ TEST_F(SqliteEnrollmentTest, RequestsRoundTripAndAreFoundByKey) {
   const auto& r = **found;
   EXPECT_EQ(r.tenant_id, tenant_);
   EXPECT_EQ(r.endpoint_id, *ep);
+  EXPECT_EQ(r.endpoint_label, "meters");  // read with the request, for the operator's review
   EXPECT_EQ(r.request_key, "k1");
   EXPECT_EQ(r.device_serial, "SN1");
   EXPECT_EQ(r.auth_mode, "idevid");
@@ -630,6 +631,51 @@ TEST_F(SqliteEnrollmentTest, SpentCredentialsOfOneDeviceArePurgedAfterTheirTime)
   EXPECT_EQ(gone.error().code, Errc::NotFound);
 }
 
+TEST_F(SqliteEnrollmentTest, ExpiredCredentialsOfATenantArePurgedOldestFirstUpToALimit) {
+  ASSERT_TRUE(add_otp(tenant_, "SN3", 300, 1));
+  ASSERT_TRUE(add_otp(tenant_, "SN1", 100, 2));
+  ASSERT_TRUE(add_otp(tenant_, "SN2", 200, 3));
+  ASSERT_TRUE(add_otp(tenant_, "SN4", 5000, 4));  // not expired before 1000
+  ASSERT_TRUE(add_otp(other_, "SN1", 100, 5));    // another tenant's
+  ASSERT_TRUE(add_grant(tenant_, "SN5", 50, 150));
+  ASSERT_TRUE(add_grant(tenant_, "SN6", 50, 5000));
+  auto purge = [&](int limit) {
+    std::int64_t purged = -1;
+    auto done = store_->write([&](Transaction& tx) -> Status {
+      FLEETPKI_TRY(purged, tx.purge_expired_enrollment_credentials(tenant_, 1000, limit));
+      return ok();
+    });
+    EXPECT_TRUE(done) << (done ? "" : done.error().detail);
+    return purged;
+  };
+  auto otp_expiries = [&](std::int64_t tenant) {
+    std::vector<std::int64_t> out;
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT expires_at FROM enrollment_otps WHERE tenant_id = ? ORDER BY expires_at",
+                                 -1, &st, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_int64(st, 1, tenant);
+    while (sqlite3_step(st) == SQLITE_ROW) out.push_back(sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  };
+  EXPECT_EQ(purge(2), 3);  // the two oldest OTPs (100, 200) and the expired grant
+  EXPECT_EQ(otp_expiries(tenant_), (std::vector<std::int64_t>{300, 5000}));
+  EXPECT_EQ(purge(2), 1);  // the last expired OTP
+  EXPECT_EQ(purge(2), 0);
+  EXPECT_EQ(otp_expiries(tenant_), (std::vector<std::int64_t>{5000}));
+  EXPECT_EQ(otp_expiries(other_), (std::vector<std::int64_t>{100}));  // never another tenant's
+  EXPECT_EQ(grant_used_at(tenant_).size(), 1u);
+
+  const std::string plan = query_plan(
+      path_, "SELECT id FROM enrollment_otps WHERE tenant_id = 1 AND expires_at < 1000 ORDER BY expires_at LIMIT 100");
+  EXPECT_NE(plan.find("enrollment_otps_tenant_expires (tenant_id=? AND expires_at<?)"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+}
+
 TEST_F(SqliteEnrollmentTest, HotLookupsAreIndexSeeks) {
   using namespace sqlite_enrollment;
   auto by_label = query_plan(path_, std::string("SELECT ") + kEndpointColumns +
@@ -649,7 +695,9 @@ TEST_F(SqliteEnrollmentTest, HotLookupsAreIndexSeeks) {
   EXPECT_EQ(grants.find("TEMP B-TREE"), std::string::npos) << grants;
   auto by_id = query_plan(path_, std::string("SELECT ") + kRequestColumns +
                                      " FROM enrollment_requests WHERE id = ?2 AND tenant_id = ?1");
-  EXPECT_NE(by_id.find("USING INTEGER PRIMARY KEY (rowid=?)"), std::string::npos) << by_id;
+  EXPECT_NE(by_id.find("SEARCH enrollment_requests USING INTEGER PRIMARY KEY (rowid=?)"), std::string::npos) << by_id;
+  // The endpoint label read with every request is a primary-key seek, not a scan.
+  EXPECT_NE(by_id.find("SEARCH enrollment_endpoints USING INTEGER PRIMARY KEY (rowid=?)"), std::string::npos) << by_id;
 }
 
 TEST_F(SqliteEnrollmentTest, ListingsAreIndexSeeksWithoutSorting) {
