@@ -15,6 +15,7 @@
 #include "authority/est_enrollment.h"
 #include "common/check.h"
 #include "pki/csr.h"
+#include "authority/outside_crl.h"
 #include "pki/pem.h"
 
 namespace fleetpki::authority {
@@ -290,6 +291,120 @@ Result<EndpointView> EnrollmentAdmin::get_endpoint(const Principal& who, std::st
   FLEETPKI_TRY(auto found, authority_.store().find_enrollment_endpoint(label));
   if (!found || found->tenant_id != tenant->tenant.id) return fail(endpoint_not_found(label));
   return view_of(std::move(*found));
+}
+
+// ---- CRLs of outside trust anchors --------------------------------------------------------------
+
+namespace {
+
+/// Whether cRLNumber `a` (hex, no sign) is greater than `b`.
+bool crl_number_greater(const std::string& a, const std::string& b) {
+  auto strip = [](const std::string& s) {
+    const auto first = s.find_first_not_of('0');
+    return first == std::string::npos ? std::string() : s.substr(first);
+  };
+  const std::string x = strip(a), y = strip(b);
+  return x.size() != y.size() ? x.size() > y.size() : x > y;
+}
+
+/// The replacement rule: a newer CRL of the same issuer only.
+Status check_not_older(const store::EndpointCrlRecord& stored, const store::EndpointCrlRecord& fresh) {
+  const bool numbered = stored.crl_number && fresh.crl_number;
+  const bool newer = numbered ? crl_number_greater(*fresh.crl_number, *stored.crl_number)
+                              : fresh.this_update > stored.this_update;
+  if (newer) return ok();
+  return fail(Errc::FailedPrecondition,
+              numbered ? "the stored CRL of this issuer has cRLNumber " + *stored.crl_number +
+                             ": only a higher number replaces it"
+                       : "the stored CRL of this issuer is as recent or newer (thisUpdate " +
+                             std::to_string(stored.this_update) + "): only a later one replaces it");
+}
+
+}  // namespace
+
+Result<EndpointCrlView> EnrollmentAdmin::put_endpoint_crl(const Principal& who, std::string_view tenant_name,
+                                                          std::string_view label, ByteView crl, const CallContext& call) {
+  FLEETPKI_TRY(auto tenant, authority_.authorize(who, tenant_name, Permission::EnrollmentManage));
+  if (!is_valid_enrollment_label(label)) return fail(endpoint_not_found(label));
+  FLEETPKI_TRY(auto found, authority_.store().find_enrollment_endpoint(label));
+  if (!found || found->tenant_id != tenant->tenant.id) return fail(endpoint_not_found(label));
+  FLEETPKI_TRY(auto spec, stored_spec(*found));
+  if (spec.trust_anchors_pem.empty()) {
+    return fail(Errc::FailedPrecondition, "enrollment endpoint '" + found->label +
+                                              "' has no outside trust anchor (trust_anchors_pem) to take a CRL for");
+  }
+  FLEETPKI_TRY(auto anchors, pki::pem_decode_all(spec.trust_anchors_pem, "CERTIFICATE"));
+  Bytes der;
+  const std::string_view text = as_chars(crl);
+  if (text.substr(0, 5) == "-----") {
+    FLEETPKI_TRY(der, pki::pem_decode(text, {"X509 CRL"}));
+  } else {
+    der.assign(crl.begin(), crl.end());
+  }
+  FLEETPKI_TRY(auto parsed, parse_outside_crl(authority_.crypto(), der, anchors));
+  const std::int64_t now = to_unix(authority_.clock().now());
+  constexpr std::int64_t kClockSkew = 300;
+  if (parsed.this_update > now + kClockSkew) {
+    return fail(Errc::InvalidArgument, "the CRL's thisUpdate is in the future");
+  }
+  EndpointCrlView view;
+  store::EndpointCrlRecord& rec = view.record;
+  rec.tenant_id = tenant->tenant.id;
+  rec.endpoint_id = found->id;
+  rec.issuer_sha256 = parsed.issuer_sha256;
+  rec.crl_der = std::move(der);
+  rec.crl_number = parsed.crl_number;
+  rec.this_update = parsed.this_update;
+  rec.next_update = parsed.next_update;
+  rec.revoked_count = parsed.revoked_count;
+  rec.created_at = now;
+  view.issuer_subject = parsed.issuer_subject;
+  Status written = authority_.store().write([&](store::Transaction& tx) -> Status {
+    FLEETPKI_TRY(auto stored, tx.find_endpoint_crl(rec.tenant_id, rec.endpoint_id, rec.issuer_sha256));
+    if (stored && stored->crl_der == rec.crl_der) {
+      rec = std::move(*stored);  // the same CRL again: nothing to write
+      view.changed = false;
+      return ok();
+    }
+    if (stored) FLEETPKI_RETURN_IF_ERROR(check_not_older(*stored, rec));
+    FLEETPKI_RETURN_IF_ERROR(tx.put_endpoint_crl(rec));
+    nlohmann::json details = {{"issuer", view.issuer_subject},
+                              {"issuer_sha256", rec.issuer_sha256},
+                              {"crl_number", rec.crl_number ? nlohmann::json(*rec.crl_number) : nlohmann::json()},
+                              {"this_update", rec.this_update},
+                              {"next_update", rec.next_update ? nlohmann::json(*rec.next_update) : nlohmann::json()},
+                              {"revoked_count", rec.revoked_count}};
+    return tx.append_audit(make_audit_event(who, rec.tenant_id, "enrollment_endpoint.crl_upload", found->label, call,
+                                            details, now));
+  });
+  if (!written) return fail(written.error());
+  if (view.changed) authority_.est().invalidate(found->label);
+  return view;
+}
+
+Result<std::vector<EndpointCrlView>> EnrollmentAdmin::list_endpoint_crls(const Principal& who,
+                                                                         std::string_view tenant_name,
+                                                                         std::string_view label) {
+  FLEETPKI_TRY(auto tenant, authority_.authorize(who, tenant_name, Permission::EnrollmentRead));
+  if (!is_valid_enrollment_label(label)) return fail(endpoint_not_found(label));
+  FLEETPKI_TRY(auto found, authority_.store().find_enrollment_endpoint(label));
+  if (!found || found->tenant_id != tenant->tenant.id) return fail(endpoint_not_found(label));
+  FLEETPKI_TRY(auto spec, stored_spec(*found));
+  std::vector<Bytes> anchors;
+  if (!spec.trust_anchors_pem.empty()) {
+    FLEETPKI_TRY(anchors, pki::pem_decode_all(spec.trust_anchors_pem, "CERTIFICATE"));
+  }
+  FLEETPKI_TRY(auto records, authority_.store().list_endpoint_crls(tenant->tenant.id, found->id));
+  std::vector<EndpointCrlView> out;
+  for (auto& rec : records) {
+    EndpointCrlView view;
+    auto parsed = parse_outside_crl(authority_.crypto(), rec.crl_der, anchors);
+    view.in_use = parsed.has_value() && parsed->issuer_sha256 == rec.issuer_sha256;
+    if (parsed) view.issuer_subject = parsed->issuer_subject;
+    view.record = std::move(rec);
+    out.push_back(std::move(view));
+  }
+  return out;
 }
 
 Result<store::Page<EndpointView>> EnrollmentAdmin::list_endpoints(const Principal& who, std::string_view tenant_name,

@@ -24,6 +24,17 @@ struct EndpointView {
   EndpointSpec spec;
 };
 
+/// A CRL stored for one of an endpoint's outside trust anchors.
+struct EndpointCrlView {
+  store::EndpointCrlRecord record;
+  std::string issuer_subject;  // RFC 2253
+  /// False when the anchor that signed it is no longer among the endpoint's trust anchors (the
+  /// CRL is then not used).
+  bool in_use = true;
+  /// False when an upload found this very CRL already stored (nothing was written).
+  bool changed = true;
+};
+
 struct CreatedOtp {
   /// Shown once: the HTTP Basic password of the device's enrollment (user = device serial).
   /// 32 random bytes as unpadded base64url (RFC 4648 §5): 43 characters of A-Z a-z 0-9 - _.
@@ -62,6 +73,18 @@ class EnrollmentAdmin final {
   Result<EndpointView> get_endpoint(const Principal& who, std::string_view tenant, std::string_view label);
   Result<store::Page<EndpointView>> list_endpoints(const Principal& who, std::string_view tenant,
                                                    std::int64_t after, int limit);
+
+  // ---- CRLs of outside trust anchors (EnrollmentManage; reads EnrollmentRead) ---------------
+  /// Stores `crl` (DER, or PEM "X509 CRL") as the CRL of the endpoint anchor that signed it,
+  /// replacing that anchor's previous one; the EST service checks outside IDevIDs against it from
+  /// the next request (ADR 0017). InvalidArgument when it is no CRL or no anchor of
+  /// trust_anchors_pem signed it, or its thisUpdate is in the future; FailedPrecondition when the
+  /// endpoint has no outside anchor, or the CRL is older than the stored one (a lower cRLNumber,
+  /// else an earlier thisUpdate): replaying an old CRL must not un-revoke a device.
+  Result<EndpointCrlView> put_endpoint_crl(const Principal& who, std::string_view tenant, std::string_view label,
+                                           ByteView crl, const CallContext& call);
+  Result<std::vector<EndpointCrlView>> list_endpoint_crls(const Principal& who, std::string_view tenant,
+                                                          std::string_view label);
 
   // ---- held enrollments (reads EnrollmentRead; decisions EnrollmentApprove) --------------------
   Result<store::Page<store::EnrollmentRequestRecord>> list_requests(const Principal& who, std::string_view tenant,

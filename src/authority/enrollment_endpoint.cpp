@@ -26,6 +26,7 @@ constexpr std::array kAuthModes = {EstAuthMode::Idevid, EstAuthMode::Ldevid, Est
 constexpr std::array kLinkings = {EstLinking::Off, EstLinking::Optional, EstLinking::Required};
 constexpr std::array kApprovals = {EstApproval::Automatic, EstApproval::Manual};
 constexpr std::array kUnknownDevices = {EstUnknownDevices::Reject, EstUnknownDevices::Manual};
+constexpr std::array kOutsideCrls = {EstOutsideCrl::Optional, EstOutsideCrl::Required};
 
 // RFC 7030 §3.2.2: the operation path segments; a label equal to one would be ambiguous.
 constexpr std::array<std::string_view, 6> kOperationNames = {"cacerts",   "simpleenroll", "simplereenroll",
@@ -124,9 +125,10 @@ Result<std::string> parse_trust_anchors(const json& v) {
 }
 
 Status only_known(const json& j) {
-  static constexpr std::array<std::string_view, 10> kKnown = {
+  static constexpr std::array<std::string_view, 11> kKnown = {
       "profile",         "trusted_cas", "trust_anchors_pem", "device_type",   "auth",
-      "approval",        "unknown_devices", "linking",       "server_keygen", "retry_after"};
+      "approval",        "unknown_devices", "linking",       "server_keygen", "retry_after",
+      "outside_crl"};
   for (const auto& [key, value] : j.items()) {
     (void)value;
     if (std::find(kKnown.begin(), kKnown.end(), key) == kKnown.end()) {
@@ -182,6 +184,9 @@ Result<EndpointSpec> EndpointSpec::from_json(std::string_view text) {
   if (j.contains("linking")) {
     FLEETPKI_TRY(spec.linking, parse_enum(j["linking"], "linking", kLinkings, est_linking_name));
   }
+  if (j.contains("outside_crl")) {
+    FLEETPKI_TRY(spec.outside_crl, parse_enum(j["outside_crl"], "outside_crl", kOutsideCrls, est_outside_crl_name));
+  }
   if (j.contains("server_keygen")) {
     if (!j["server_keygen"].is_boolean()) return bad("server_keygen", "must be true or false");
     spec.server_keygen = j["server_keygen"].get<bool>();
@@ -196,6 +201,9 @@ Result<EndpointSpec> EndpointSpec::from_json(std::string_view text) {
   // Cross-field rule: an IDevID is only accepted when it chains to something trusted.
   if (spec.allows(EstAuthMode::Idevid) && spec.trusted_cas.empty() && spec.trust_anchors_pem.empty()) {
     return bad("trusted_cas", "must name a CA (or trust_anchors_pem hold one) when auth includes idevid");
+  }
+  if (spec.outside_crl == EstOutsideCrl::Required && spec.trust_anchors_pem.empty()) {
+    return bad("outside_crl", "\"required\" applies to the IDevIDs of trust_anchors_pem, and there is none");
   }
   return spec;
 }
@@ -215,6 +223,7 @@ std::string EndpointSpec::to_json() const {
   j["linking"] = est_linking_name(linking);
   j["server_keygen"] = server_keygen;
   j["retry_after"] = retry_after_seconds;
+  if (outside_crl != EstOutsideCrl::Optional) j["outside_crl"] = est_outside_crl_name(outside_crl);
   return j.dump();
 }
 
@@ -257,6 +266,14 @@ std::string_view est_unknown_devices_name(EstUnknownDevices policy) {
   switch (policy) {
     case EstUnknownDevices::Reject: return "reject";
     case EstUnknownDevices::Manual: return "manual";
+  }
+  return "unknown";
+}
+
+std::string_view est_outside_crl_name(EstOutsideCrl policy) {
+  switch (policy) {
+    case EstOutsideCrl::Optional: return "optional";
+    case EstOutsideCrl::Required: return "required";
   }
   return "unknown";
 }

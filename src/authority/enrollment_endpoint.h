@@ -6,7 +6,7 @@
 //   {"profile": "ldevid", "trusted_cas": ["manufacturing"], "trust_anchors_pem": "-----BEGIN…",
 //    "device_type": "meter", "auth": ["idevid", "ldevid", "otp"], "approval": "automatic",
 //    "unknown_devices": "reject", "linking": "optional", "server_keygen": false,
-//    "retry_after": 60}
+//    "retry_after": 60, "outside_crl": "optional"}
 #pragma once
 
 #include <cstddef>
@@ -41,14 +41,23 @@ enum class EstLinking {
   Required,  // it must be present and equal the channel binding
 };
 
+enum class EstOutsideCrl {
+  Optional,  // an outside IDevID is checked against its issuer's uploaded CRL when there is one
+  Required,  // ... and refused unless a CRL of its issuer is uploaded and not past its nextUpdate
+};
+
 struct EndpointSpec {
   std::string profile = "ldevid";
   /// Names of the tenant's CAs whose IDevIDs are trusted (their own chain up to the tenant's
   /// root completes a device's chain).
   std::vector<std::string> trusted_cas = {"manufacturing"};
   /// Further trust anchors: certificates of manufacturing CAs outside the platform (a contract
-  /// manufacturer's PKI), PEM. Their IDevIDs' revocation is not known here: suspend the device.
+  /// manufacturer's PKI), PEM. Their IDevIDs' revocation comes from the CRLs an operator uploads
+  /// for the endpoint (EnrollmentAdmin::put_endpoint_crl), by `outside_crl`.
   std::string trust_anchors_pem;
+  /// Whether an IDevID of an outside anchor needs a current CRL of its issuer. JSON
+  /// "outside_crl": "optional" (default) | "required" (only with trust_anchors_pem).
+  EstOutsideCrl outside_crl = EstOutsideCrl::Optional;
   /// When set, only devices of this type enroll here; devices registered by approving an unknown
   /// device get this type (else the tenant's default type).
   std::optional<std::string> device_type;
@@ -92,5 +101,7 @@ std::string_view est_linking_name(EstLinking linking);
 std::string_view est_approval_name(EstApproval approval);
 /// "reject", "manual".
 std::string_view est_unknown_devices_name(EstUnknownDevices policy);
+/// "optional", "required".
+std::string_view est_outside_crl_name(EstOutsideCrl policy);
 
 }  // namespace fleetpki::authority

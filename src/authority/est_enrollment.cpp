@@ -407,6 +407,11 @@ struct EstEnrollment::Impl {
         }
       }
     }
+    if (!rt->spec.trust_anchors_pem.empty()) {
+      FLEETPKI_TRY(auto crls, store().list_endpoint_crls(rt->record.tenant_id, rt->record.id));
+      for (auto& crl : crls) trust.outside_crls.push_back(std::move(crl.crl_der));
+      trust.outside_crl_required = rt->spec.outside_crl == EstOutsideCrl::Required;
+    }
     FLEETPKI_TRY(rt->verifier, IdevidVerifier::create(crypto(), trust));
     std::map<std::int64_t, std::shared_ptr<const CaRuntime>> by_id;
     for (const auto& [name, ca] : rt->tenant->cas) by_id[ca->record.id] = ca;

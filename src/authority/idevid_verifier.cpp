@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "authority/outside_crl.h"
 #include "pki/der.h"
 #include "pki/names.h"
 #include "pki/ossl/error.h"
@@ -106,6 +107,12 @@ struct IdevidVerifier::State {
   std::vector<std::shared_ptr<const CaRuntime>> tenant_cas;
   const pki::CryptoContext* ctx = nullptr;
   std::size_t anchors = 0;
+  struct AnchorCrl {
+    ossl::Ptr<X509> anchor;
+    OutsideCrl crl;
+  };
+  std::vector<AnchorCrl> crls;
+  bool outside_crl_required = false;
 };
 
 IdevidVerifier::IdevidVerifier(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -150,7 +157,44 @@ Result<std::shared_ptr<const IdevidVerifier>> IdevidVerifier::create(const pki::
     ::X509_check_purpose(cert->get(), -1, 0);
     state->intermediates.push_back(std::move(*cert));
   }
+  for (const Bytes& der : trust.outside_crls) {
+    auto crl = parse_outside_crl(ctx, der, trust.anchors);
+    if (!crl) continue;  // its anchor is no longer trusted here: nothing to check it for
+    FLEETPKI_TRY(auto anchor, parse_x509(ctx, trust.anchors[crl->anchor_index]));
+    state->crls.push_back(State::AnchorCrl{std::move(anchor), std::move(*crl)});
+  }
+  state->outside_crl_required = trust.outside_crl_required;
   return std::shared_ptr<const IdevidVerifier>(new IdevidVerifier(std::move(state)));
+}
+
+// Our own IDevIDs are checked against the store by the caller; an outside manufacturer's only
+// against the CRLs uploaded for its CA.
+Status IdevidVerifier::check_outside_revocation(X509* leaf, X509* issuer, TimePoint at) const {
+  const State::AnchorCrl* match = nullptr;
+  if (issuer != nullptr) {
+    for (const auto& entry : state_->crls) {
+      if (::X509_cmp(issuer, entry.anchor.get()) == 0) {
+        match = &entry;
+        break;
+      }
+    }
+  }
+  const std::string issuer_name =
+      issuer != nullptr ? rfc2253_name(::X509_get_subject_name(issuer)) : std::string("its issuer");
+  if (match != nullptr && outside_crl_revokes(match->crl, leaf)) {
+    return fail(Errc::PermissionDenied, "the birth certificate is revoked (CRL of " + match->crl.issuer_subject + ")");
+  }
+  if (!state_->outside_crl_required) return ok();
+  if (match == nullptr) {
+    return fail(Errc::PermissionDenied, "no CRL of the birth certificate's issuer (" + issuer_name +
+                                            ") is uploaded, and this endpoint requires one");
+  }
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+  if (match->crl.next_update && *match->crl.next_update <= now) {
+    return fail(Errc::PermissionDenied, "the CRL of " + match->crl.issuer_subject +
+                                            " is past its nextUpdate; this endpoint requires a current one");
+  }
+  return ok();
 }
 
 Result<VerifiedDeviceCertificate> IdevidVerifier::verify(const std::vector<Bytes>& chain,
@@ -225,8 +269,8 @@ Result<VerifiedDeviceCertificate> IdevidVerifier::verify(X509* leaf, const std::
   if (!out.device_serial) out.device_serial = hardware_module_serial(leaf);
 
   STACK_OF(X509)* path = ::X509_STORE_CTX_get0_chain(vctx.get());
-  if (path != nullptr && sk_X509_num(path) >= 2) {
-    X509* issuer = sk_X509_value(path, 1);
+  X509* issuer = path != nullptr && sk_X509_num(path) >= 2 ? sk_X509_value(path, 1) : nullptr;
+  if (issuer != nullptr) {
     for (std::size_t i = 0; i < state_->tenant_cas.size(); ++i) {
       if (::X509_cmp(issuer, state_->intermediates[i].get()) == 0) {
         out.issuing_ca = state_->tenant_cas[i];
@@ -234,6 +278,7 @@ Result<VerifiedDeviceCertificate> IdevidVerifier::verify(X509* leaf, const std::
       }
     }
   }
+  if (!out.issuing_ca) FLEETPKI_RETURN_IF_ERROR(check_outside_revocation(leaf, issuer, at));
   return out;
 }
 

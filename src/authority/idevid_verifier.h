@@ -30,6 +30,11 @@ struct DeviceTrust {
   std::vector<std::shared_ptr<const CaRuntime>> tenant_cas;
   /// Further untrusted certificates (e.g. the issuers of a bring-your-own CA).
   std::vector<Bytes> intermediates;
+  /// CRLs (DER) of anchors outside the platform: a leaf signed by such an anchor and listed on
+  /// its CRL is refused. A CRL no anchor signed is ignored (its anchor was removed).
+  std::vector<Bytes> outside_crls;
+  /// A leaf signed by anything but a tenant CA needs a CRL of its issuer, not past nextUpdate.
+  bool outside_crl_required = false;
 };
 
 /// A device certificate whose chain verified.
@@ -55,7 +60,9 @@ class IdevidVerifier final {
   /// Verifies `chain` (leaf first, then whatever the client sent, in any order) at time `at`:
   /// signatures, validity periods, CA flags, path lengths and name constraints up to an anchor
   /// (RFC 5280 §6, purpose any). Unauthenticated with OpenSSL's reason when it does not verify,
-  /// when the leaf is a CA certificate, or for more than kMaxChain certificates.
+  /// when the leaf is a CA certificate, or for more than kMaxChain certificates. PermissionDenied
+  /// when an outside issuer's CRL lists the leaf, or (outside_crl_required) when that issuer has
+  /// no CRL here or its CRL is past nextUpdate.
   Result<VerifiedDeviceCertificate> verify(const std::vector<Bytes>& chain, TimePoint at) const;
   /// The same for certificates a TLS stack has decoded already: OpenSSL 3.0's d2i_X509 costs
   /// about 0.5 ms per P-256 certificate here (it builds the key's EC group), as much as the rest
@@ -70,6 +77,7 @@ class IdevidVerifier final {
  private:
   struct State;
   explicit IdevidVerifier(std::unique_ptr<State> state);
+  Status check_outside_revocation(X509* leaf, X509* issuer, TimePoint at) const;
   std::unique_ptr<State> state_;
 };
 

@@ -50,6 +50,21 @@ struct EnrollmentRequestRecord {
   std::string endpoint_label;  // read with the request (the endpoint's label); never written
 };
 
+/// A CRL an operator uploaded for one of an EST endpoint's outside trust anchors (migration
+/// 0011): the latest one per (endpoint, anchor). Its signature was verified with that anchor.
+struct EndpointCrlRecord {
+  std::int64_t id = 0;
+  std::int64_t tenant_id = 0;
+  std::int64_t endpoint_id = 0;
+  std::string issuer_sha256;  // hex SHA-256 of the anchor certificate (DER) that signed the CRL
+  Bytes crl_der;
+  std::optional<std::string> crl_number;  // hex of the cRLNumber extension, when present
+  std::int64_t this_update = 0;
+  std::optional<std::int64_t> next_update;
+  std::int64_t revoked_count = 0;
+  std::int64_t created_at = 0;
+};
+
 /// A one-time password for EST enrollment over HTTP Basic of a device without a birth
 /// certificate. Only the SHA-256 of the secret is stored.
 struct EnrollmentOtpRecord {

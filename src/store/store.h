@@ -259,6 +259,17 @@ class Transaction {
     (void)tenant_id, (void)device_serial, (void)before;
     return fail(Errc::Unimplemented, "enrollment is not supported by this store");
   }
+  /// Stores `crl` as the CRL of its (endpoint, issuer), replacing the previous one.
+  virtual Status put_endpoint_crl(const EndpointCrlRecord& crl) {
+    (void)crl;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  /// The stored CRL of one of the endpoint's anchors (the tenant's endpoint only).
+  virtual Result<std::optional<EndpointCrlRecord>> find_endpoint_crl(std::int64_t tenant_id, std::int64_t endpoint_id,
+                                                                     std::string_view issuer_sha256) {
+    (void)tenant_id, (void)endpoint_id, (void)issuer_sha256;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
   /// Housekeeping across the tenant's devices: deletes at most `limit` one-time passwords and at
   /// most `limit` renewal grants that expired before `before`, oldest first (bounded work per
   /// call, through an index on the expiry). Returns how many rows went.
@@ -449,6 +460,11 @@ class Store {
                                                                          std::optional<std::string> state,
                                                                          std::int64_t after, int limit) {
     (void)tenant_id, (void)state, (void)after, (void)limit;
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
+  /// The CRLs stored for the endpoint's outside anchors (the tenant's endpoint only), by issuer.
+  virtual Result<std::vector<EndpointCrlRecord>> list_endpoint_crls(std::int64_t tenant_id, std::int64_t endpoint_id) {
+    (void)tenant_id, (void)endpoint_id;
     return fail(Errc::Unimplemented, "enrollment is not supported by this store");
   }
   // ---- end enrollment ----

@@ -101,6 +101,8 @@ RULES = {
     ("PUT", "/api/v1/tenants/{tenant}/enrollment-endpoints/{label}"): "EnrollmentManage",
     ("POST", "/api/v1/tenants/{tenant}/enrollment-endpoints/{label}/disable"): "EnrollmentManage",
     ("POST", "/api/v1/tenants/{tenant}/enrollment-endpoints/{label}/enable"): "EnrollmentManage",
+    ("GET", "/api/v1/tenants/{tenant}/enrollment-endpoints/{label}/crls"): "EnrollmentRead",
+    ("POST", "/api/v1/tenants/{tenant}/enrollment-endpoints/{label}/crls"): "EnrollmentManage",
     ("GET", "/api/v1/tenants/{tenant}/enrollment-requests"): "EnrollmentRead",
     ("GET", "/api/v1/tenants/{tenant}/enrollment-requests/{id}"): "EnrollmentRead",
     ("POST", "/api/v1/tenants/{tenant}/enrollment-requests/{id}/approve"): "EnrollmentApprove",
@@ -256,6 +258,7 @@ BODIES = {
     ("PUT", "/api/v1/tenants/{tenant}/enrollment-endpoints/{label}"): {"auth": ["otp"], "trusted_cas": [],
                                                                      "approval": "automatic"},
     ("POST", "/api/v1/tenants/{tenant}/enrollment-requests/{id}/reject"): {"reason": "matrix"},
+    ("POST", "/api/v1/tenants/{tenant}/enrollment-endpoints/{label}/crls"): {"crl": "-----BEGIN X509 CRL-----"},
     ("POST", "/api/v1/tenants/{tenant}/devices/{serial}/enrollment-otp"): {"expires_in": 3600},
     ("POST", "/api/v1/tenants/{tenant}/devices/{serial}/renewal-grant"): {"expires_in": 3600},
 }

@@ -6,6 +6,7 @@
 //   fleetpki est-endpoint update  --data DIR [--tenant T] --label L --definition JSON|@FILE
 //   fleetpki est-endpoint disable --data DIR [--tenant T] --label L
 //   fleetpki est-endpoint enable  --data DIR [--tenant T] --label L
+//   fleetpki est-endpoint crl     --data DIR [--tenant T] --label L [--file CRL]   (upload; list without)
 //   fleetpki enrollments list     --data DIR [--tenant T] [--state pending|issued|rejected] [--json]
 //   fleetpki enrollments approve  --data DIR [--tenant T] --id N
 //   fleetpki enrollments reject   --data DIR [--tenant T] --id N [--reason R]
@@ -20,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "authority/enrollment_admin.h"
+#include "authority/outside_crl.h"
 #include "cli/commands/commands.h"
 #include "cli/commands/report.h"
 #include "cli/data_dir.h"
@@ -43,6 +45,7 @@ struct Options {
   std::string state;
   std::string reason;
   std::string serial;
+  std::string file;
   std::int64_t id = 0;
   int expires_in = 0;
   bool json = false;
@@ -103,6 +106,21 @@ int endpoint_action(const Options& opt, std::string_view action) {
     }
   }
   if (action == "show") return print_endpoint(admin.get_endpoint(who, opt.tenant, opt.label), opt);
+  if (action == "crl") {
+    // With --file: upload (DER or PEM; no 64 KiB body limit here); without: the stored CRLs.
+    if (!opt.file.empty()) {
+      auto bytes = read_file(opt.file, authority::kMaxOutsideCrlBytes * 2);
+      if (!bytes) return report_failure(bytes.error());
+      auto view = admin.put_endpoint_crl(who, opt.tenant, opt.label, as_bytes(*bytes), call);
+      if (!view) return report_failure(view.error());
+      std::cout << server::api_v1::endpoint_crl_json(*view).dump(2) << "\n";
+      return kExitOk;
+    }
+    auto crls = admin.list_endpoint_crls(who, opt.tenant, opt.label);
+    if (!crls) return report_failure(crls.error());
+    for (const auto& view : *crls) std::cout << server::api_v1::endpoint_crl_json(view).dump() << "\n";
+    return kExitOk;
+  }
   if (action == "disable" || action == "enable") {
     return print_endpoint(admin.set_endpoint_disabled(who, opt.tenant, opt.label, action == "disable", call), opt);
   }
@@ -206,7 +224,8 @@ void add_enrollment_commands(CLI::App& app, std::function<int()>& run) {
                         Spec{"list", "List the tenant's endpoints"}, Spec{"show", "Show one endpoint"},
                         Spec{"update", "Replace an endpoint's policy"},
                         Spec{"disable", "Disable an endpoint (its EST paths answer 404)"},
-                        Spec{"enable", "Enable an endpoint again"}}) {
+                        Spec{"enable", "Enable an endpoint again"},
+                        Spec{"crl", "Upload the CRL of an outside trust anchor (--file), or list the stored ones"}}) {
     auto [cmd, opt] = add_leaf(*endpoints, run, s.name, s.help, endpoint_action);
     const std::string_view n = s.name;
     if (n == "list") {
@@ -214,6 +233,7 @@ void add_enrollment_commands(CLI::App& app, std::function<int()>& run) {
       continue;
     }
     cmd.add_option("--label", opt->label, "Endpoint label")->required();
+    if (n == "crl") cmd.add_option("--file", opt->file, "CRL file (DER or PEM) to upload");
     if (n == "create" || n == "update") {
       auto* def = cmd.add_option("--definition", opt->definition, "Policy as JSON, or @FILE");
       if (n == "update") def->required();

@@ -207,6 +207,32 @@ Response grant_renewal(authority::Authority& authority, Request& request) {
                              {"expires_at", format_rfc3339(result->expires_at)}});
 }
 
+// ---- CRLs of outside trust anchors -----------------------------------------------------------------
+
+Response list_crls(authority::Authority& authority, Request& request) {
+  auto result = [&]() -> Result<std::vector<authority::EndpointCrlView>> {
+    FLEETPKI_TRY(auto who, authenticate(authority, request));
+    return admin(authority).list_endpoint_crls(who, request.path_params["tenant"], request.path_params["label"]);
+  }();
+  if (!result) return error_response(result.error(), request);
+  json items = json::array();
+  for (const auto& view : *result) items.push_back(endpoint_crl_json(view));
+  return json_response(200, {{"items", std::move(items)}});
+}
+
+Response put_crl(authority::Authority& authority, Request& request) {
+  auto result = [&]() -> Result<authority::EndpointCrlView> {
+    FLEETPKI_TRY(auto who, authenticate(authority, request));
+    FLEETPKI_TRY(auto body, json_object_body(request));
+    FLEETPKI_RETURN_IF_ERROR(only_fields(body, {"crl"}));
+    FLEETPKI_TRY(auto crl, string_field(body, "crl"));  // PEM "X509 CRL"; decoded after authorization
+    return admin(authority).put_endpoint_crl(who, request.path_params["tenant"], request.path_params["label"],
+                                             as_bytes(crl), {request.request_id});
+  }();
+  if (!result) return error_response(result.error(), request);
+  return json_response(result->changed ? 201 : 200, endpoint_crl_json(*result));
+}
+
 }  // namespace
 
 void register_enrollment_routes(Router& https, authority::Authority& authority) {
@@ -219,6 +245,8 @@ void register_enrollment_routes(Router& https, authority::Authority& authority) 
     https.add("POST", endpoints + "/{label}/" + (disabled ? "disable" : "enable"),
               [&authority, disabled](Request& r) { return set_disabled(authority, r, disabled); });
   }
+  https.add("GET", endpoints + "/{label}/crls", [&authority](Request& r) { return list_crls(authority, r); });
+  https.add("POST", endpoints + "/{label}/crls", [&authority](Request& r) { return put_crl(authority, r); });
 
   const std::string requests = "/api/v1/tenants/{tenant}/enrollment-requests";
   https.add("GET", requests, [&authority](Request& r) { return list_requests(authority, r); });

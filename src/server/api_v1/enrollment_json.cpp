@@ -26,6 +26,18 @@ json endpoint_json(const authority::EndpointView& view, const std::string& tenan
   return j;
 }
 
+json endpoint_crl_json(const authority::EndpointCrlView& view) {
+  const store::EndpointCrlRecord& r = view.record;
+  return {{"issuer", view.issuer_subject},
+          {"issuer_sha256", r.issuer_sha256},
+          {"crl_number", optional_text(r.crl_number)},
+          {"this_update", format_rfc3339(r.this_update)},
+          {"next_update", optional_time(r.next_update)},
+          {"revoked_count", r.revoked_count},
+          {"uploaded_at", format_rfc3339(r.created_at)},
+          {"in_use", view.in_use}};
+}
+
 json enrollment_request_json(const store::EnrollmentRequestRecord& r) {
   return {{"id", r.id},
           {"endpoint_id", r.endpoint_id},

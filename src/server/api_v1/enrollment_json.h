@@ -17,6 +17,9 @@ std::string est_base_path(const std::string& label);
 /// The policy fields (EndpointSpec's JSON form) plus the endpoint's identity, state and URL.
 nlohmann::json endpoint_json(const authority::EndpointView& view, const std::string& tenant);
 
+/// A CRL stored for an outside trust anchor of an endpoint (the EndpointCrl schema).
+nlohmann::json endpoint_crl_json(const authority::EndpointCrlView& view);
+
 /// A held enrollment; the CSR as PEM (never the raw DER), the request key left out (internal).
 nlohmann::json enrollment_request_json(const store::EnrollmentRequestRecord& request);
 

@@ -93,6 +93,38 @@ Result<Page<EnrollmentEndpointRecord>> list_endpoints(SqliteConnection& conn, st
   return page;
 }
 
+Result<std::vector<EndpointCrlRecord>> list_endpoint_crls(SqliteConnection& conn, std::int64_t tenant_id,
+                                                          std::int64_t endpoint_id,
+                                                          std::optional<std::string_view> issuer_sha256) {
+  std::string sql =
+      "SELECT id, tenant_id, endpoint_id, issuer_sha256, crl_der, crl_number, this_update, next_update, "
+      "revoked_count, created_at FROM endpoint_crls WHERE endpoint_id = ?2 AND tenant_id = ?1";
+  if (issuer_sha256) sql += " AND issuer_sha256 = ?3";
+  sql += " ORDER BY issuer_sha256";
+  FLEETPKI_TRY(Statement s, Statement::prepare(conn, sql));
+  s.bind(1, tenant_id);
+  s.bind(2, endpoint_id);
+  if (issuer_sha256) s.bind(3, *issuer_sha256);
+  std::vector<EndpointCrlRecord> out;
+  for (;;) {
+    FLEETPKI_TRY(bool row, s.step());
+    if (!row) break;
+    EndpointCrlRecord c;
+    c.id = s.int64(0);
+    c.tenant_id = s.int64(1);
+    c.endpoint_id = s.int64(2);
+    c.issuer_sha256 = s.text(3);
+    c.crl_der = s.blob(4);
+    c.crl_number = s.optional_text(5);
+    c.this_update = s.int64(6);
+    c.next_update = s.optional_int64(7);
+    c.revoked_count = s.int64(8);
+    c.created_at = s.int64(9);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 Result<std::optional<EnrollmentRequestRecord>> find_request(SqliteConnection& conn, std::int64_t tenant_id,
                                                             std::int64_t id) {
   FLEETPKI_TRY(Statement s, Statement::prepare(conn, std::string("SELECT ") + kRequestColumns +
@@ -322,6 +354,36 @@ Result<std::int64_t> SqliteTransaction::purge_spent_enrollment_credentials(std::
     purged += ::sqlite3_changes64(conn_.handle());
   }
   return purged;
+}
+
+Status SqliteTransaction::put_endpoint_crl(const EndpointCrlRecord& crl) {
+  FLEETPKI_TRY(Statement s,
+               Statement::prepare(conn_,
+                                  "INSERT INTO endpoint_crls (tenant_id, endpoint_id, issuer_sha256, crl_der, "
+                                  "crl_number, this_update, next_update, revoked_count, created_at) "
+                                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                                  "ON CONFLICT (endpoint_id, issuer_sha256) DO UPDATE SET crl_der = excluded.crl_der, "
+                                  "crl_number = excluded.crl_number, this_update = excluded.this_update, "
+                                  "next_update = excluded.next_update, revoked_count = excluded.revoked_count, "
+                                  "created_at = excluded.created_at"));
+  s.bind(1, crl.tenant_id);
+  s.bind(2, crl.endpoint_id);
+  s.bind(3, std::string_view(crl.issuer_sha256));
+  s.bind_blob(4, crl.crl_der);
+  s.bind(5, crl.crl_number);
+  s.bind(6, crl.this_update);
+  s.bind(7, crl.next_update);
+  s.bind(8, crl.revoked_count);
+  s.bind(9, crl.created_at);
+  return s.run();
+}
+
+Result<std::optional<EndpointCrlRecord>> SqliteTransaction::find_endpoint_crl(std::int64_t tenant_id,
+                                                                              std::int64_t endpoint_id,
+                                                                              std::string_view issuer_sha256) {
+  FLEETPKI_TRY(auto found, sqlite_enrollment::list_endpoint_crls(conn_, tenant_id, endpoint_id, issuer_sha256));
+  if (found.empty()) return std::optional<EndpointCrlRecord>();
+  return std::optional<EndpointCrlRecord>(std::move(found.front()));
 }
 
 Result<std::int64_t> SqliteTransaction::purge_expired_enrollment_credentials(std::int64_t tenant_id, std::int64_t before,

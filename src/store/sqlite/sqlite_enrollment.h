@@ -33,6 +33,10 @@ inline constexpr const char* kUsableGrantWhere =
     "tenant_id = ?1 AND device_serial = ?2 AND used_at IS NULL AND +expires_at > ?3 ORDER BY id LIMIT 1";
 
 Result<std::optional<EnrollmentEndpointRecord>> find_endpoint(SqliteConnection& conn, std::string_view label);
+/// The endpoint's stored outside-anchor CRLs, all of them (at most one per anchor) or one issuer's.
+Result<std::vector<EndpointCrlRecord>> list_endpoint_crls(SqliteConnection& conn, std::int64_t tenant_id,
+                                                          std::int64_t endpoint_id,
+                                                          std::optional<std::string_view> issuer_sha256);
 /// Whether a grant matching kUsableGrantWhere exists.
 Result<bool> has_usable_grant(SqliteConnection& conn, std::int64_t tenant_id, std::string_view device_serial,
                               std::int64_t now);

@@ -557,6 +557,10 @@ class SqliteStore final : public Store {
     FLEETPKI_TRY(auto conn, readers_.acquire());
     return sqlite_enrollment::find_endpoint(*conn, label);
   }
+  Result<std::vector<EndpointCrlRecord>> list_endpoint_crls(std::int64_t tenant_id, std::int64_t endpoint_id) override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    return sqlite_enrollment::list_endpoint_crls(*conn, tenant_id, endpoint_id, std::nullopt);
+  }
   Result<bool> has_usable_renewal_grant(std::int64_t tenant_id, std::string_view device_serial,
                                         std::int64_t now) override {
     FLEETPKI_TRY(auto conn, readers_.acquire());

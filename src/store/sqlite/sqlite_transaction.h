@@ -94,6 +94,9 @@ class SqliteTransaction final : public Transaction {
                                      std::int64_t now) override;
   Result<std::int64_t> purge_spent_enrollment_credentials(std::int64_t tenant_id, std::string_view device_serial,
                                                           std::int64_t before) override;
+  Status put_endpoint_crl(const EndpointCrlRecord& crl) override;
+  Result<std::optional<EndpointCrlRecord>> find_endpoint_crl(std::int64_t tenant_id, std::int64_t endpoint_id,
+                                                             std::string_view issuer_sha256) override;
   Result<std::int64_t> purge_expired_enrollment_credentials(std::int64_t tenant_id, std::int64_t before,
                                                            int limit) override;
   // ---- end enrollment ----

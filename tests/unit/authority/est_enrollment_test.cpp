@@ -19,6 +19,7 @@
 
 #include "authority/default_profiles.h"
 #include "authority/device_registry.h"
+#include "authority/enrollment_admin.h"
 #include "authority/enrollment_endpoint.h"
 #include "authority/idevid_verifier.h"
 #include "authority/profile_catalog.h"
@@ -133,6 +134,41 @@ class OutsideCa {
   }
   Bytes der() const { return der_of(cert_.get()); }
   std::string pem() const { return pki::pem_encode(der(), "CERTIFICATE"); }
+
+  /// A CRL of this CA listing the `revoked` certificates (DER), signed with `signer` (default: the
+  /// CA's own key), with a cRLNumber unless `number` < 0.
+  Bytes crl(const std::vector<Bytes>& revoked, std::int64_t this_update, std::int64_t next_update, long number,
+            EVP_PKEY* signer = nullptr) const {
+    Ptr<X509_CRL> c(::X509_CRL_new());
+    ::X509_CRL_set_version(c.get(), 1);
+    ::X509_CRL_set_issuer_name(c.get(), ::X509_get_subject_name(cert_.get()));
+    Ptr<ASN1_TIME> last(::ASN1_TIME_set(nullptr, static_cast<time_t>(this_update)));
+    Ptr<ASN1_TIME> next(::ASN1_TIME_set(nullptr, static_cast<time_t>(next_update)));
+    ::X509_CRL_set1_lastUpdate(c.get(), last.get());
+    ::X509_CRL_set1_nextUpdate(c.get(), next.get());
+    for (const Bytes& der : revoked) {
+      const unsigned char* p = der.data();
+      Ptr<X509> cert(::d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+      X509_REVOKED* entry = ::X509_REVOKED_new();
+      ::X509_REVOKED_set_serialNumber(entry, ::X509_get_serialNumber(cert.get()));
+      ::X509_REVOKED_set_revocationDate(entry, last.get());
+      ::X509_CRL_add0_revoked(c.get(), entry);
+    }
+    if (number >= 0) {
+      Ptr<ASN1_INTEGER> n(::ASN1_INTEGER_new());
+      ::ASN1_INTEGER_set(n.get(), number);
+      ::X509_CRL_add1_ext_i2d(c.get(), NID_crl_number, n.get(), 0, 0);
+    }
+    ::X509_CRL_sort(c.get());
+    Ptr<EVP_MD> md(::EVP_MD_fetch(nullptr, "SHA256", nullptr));
+    EXPECT_GT(::X509_CRL_sign(c.get(), signer != nullptr ? signer : key_.get(), md.get()), 0);
+    unsigned char* out = nullptr;
+    const int len = ::i2d_X509_CRL(c.get(), &out);
+    Bytes bytes(out, out + len);
+    ::OPENSSL_free(out);
+    return bytes;
+  }
+  EVP_PKEY* key() const { return key_.get(); }
 
   // (public: the forging test signs a certificate under our CA's name with another key)
   static Bytes der_of(X509* x) {
@@ -1538,6 +1574,139 @@ TEST_F(EstTest, TheLabelLessPathIsTheDefaultEndpoint) {
   auto by_default = est().cacerts("");
   ASSERT_TRUE(by_default) << by_default.error().message;
   EXPECT_EQ(*by_default, *est().cacerts(kDefaultEnrollmentLabel));
+}
+
+// ---- CRLs of outside trust anchors (ADR 0017) -------------------------------------------------------
+
+class OutsideCrlTest : public EstTest {
+ protected:
+  EnrollmentAdmin& admin() { return authority_->enrollment_admin(); }
+  std::int64_t now() { return to_unix(clock_.now()); }
+  Result<EndpointCrlView> upload(const std::string& label, ByteView crl, const Principal* who = nullptr) {
+    return admin().put_endpoint_crl(who != nullptr ? *who : platform_admin_, "default", label, crl, {"crl"});
+  }
+  Result<EstResult> enroll(const std::string& label, const Bytes& idevid, EVP_PKEY* key, const std::string& serial) {
+    return est().simpleenroll(label, tls_client({idevid}), make_csr(key, {{"CN", serial}}), {});
+  }
+  template <class T>
+  static Errc error_code(const Result<T>& r) {
+    return r ? Errc::Internal : r.error().code;  // Internal stands for "no error" here
+  }
+  OutsideCa maker_{"Contract Manufacturer CA"};
+};
+
+TEST_F(OutsideCrlTest, AnOutsideIdevidOnItsIssuersUploadedCrlIsRefused) {
+  EndpointSpec spec = factory_spec();
+  spec.trusted_cas = {};
+  spec.trust_anchors_pem = maker_.pem();
+  create_endpoint("cm", spec);
+  auto key = make_key("P-256");
+  register_device("SN-160");
+  register_device("SN-161");
+  const Bytes stolen = maker_.issue(key.get(), {{"CN", "w"}, {"serialNumber", "SN-160"}});
+  const Bytes good = maker_.issue(key.get(), {{"CN", "w"}, {"serialNumber", "SN-161"}});
+
+  auto stored = upload("cm", maker_.crl({stolen}, now() - 60, now() + 86400, 7));
+  ASSERT_TRUE(stored) << stored.error().message;
+  EXPECT_TRUE(stored->changed);
+  EXPECT_EQ(stored->record.revoked_count, 1);
+  EXPECT_EQ(stored->record.crl_number.value_or(""), "07");
+  EXPECT_EQ(stored->issuer_subject, "CN=Contract Manufacturer CA");
+
+  auto refused = enroll("cm", stolen, key.get(), "SN-160");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, Errc::PermissionDenied);
+  EXPECT_NE(refused.error().message.find("revoked"), std::string::npos) << refused.error().message;
+  EXPECT_TRUE(enroll("cm", good, key.get(), "SN-161"));
+
+  // The upload is audited with what the CRL says, never its bytes.
+  std::size_t uploads = 0;
+  for (const auto& e : audit_events()) {
+    if (e.action != "enrollment_endpoint.crl_upload") continue;
+    ++uploads;
+    EXPECT_EQ(e.object, "cm");
+    EXPECT_NE(e.details_json.find("\"revoked_count\":1"), std::string::npos) << e.details_json;
+  }
+  EXPECT_EQ(uploads, 1u);
+}
+
+TEST_F(OutsideCrlTest, RequiredPolicyNeedsACurrentCrlOfTheIssuer) {
+  EndpointSpec spec = factory_spec();
+  spec.trusted_cas = {};
+  spec.trust_anchors_pem = maker_.pem();
+  spec.outside_crl = EstOutsideCrl::Required;
+  create_endpoint("strict", spec);
+  auto key = make_key("P-256");
+  register_device("SN-170");
+  const Bytes idevid = maker_.issue(key.get(), {{"CN", "w"}, {"serialNumber", "SN-170"}});
+
+  auto none = enroll("strict", idevid, key.get(), "SN-170");
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, Errc::PermissionDenied);
+  EXPECT_NE(none.error().message.find("no CRL"), std::string::npos) << none.error().message;
+
+  ASSERT_TRUE(upload("strict", maker_.crl({}, now() - 60, now() + 3600, 1)));
+  auto fresh = enroll("strict", idevid, key.get(), "SN-170");
+  ASSERT_TRUE(fresh) << fresh.error().message;
+
+  clock_.advance(std::chrono::hours(2));  // past nextUpdate: the CRL no longer vouches
+  auto stale = enroll("strict", idevid, key.get(), "SN-170");
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.error().code, Errc::PermissionDenied);
+  EXPECT_NE(stale.error().message.find("nextUpdate"), std::string::npos) << stale.error().message;
+}
+
+TEST_F(OutsideCrlTest, UploadsAreCheckedAndNeverRollBack) {
+  EndpointSpec spec = factory_spec();
+  spec.trusted_cas = {};
+  spec.trust_anchors_pem = maker_.pem();
+  create_endpoint("cm", spec);
+  create_endpoint("own", factory_spec());  // our manufacturing CA only: no outside anchor
+  auto key = make_key("P-256");
+  const Bytes device = maker_.issue(key.get(), {{"CN", "w"}, {"serialNumber", "SN-180"}});
+  OutsideCa rogue("Contract Manufacturer CA");  // same name, another key
+
+  EXPECT_EQ(error_code(upload("cm", Bytes{0x30, 0x03, 0x02, 0x01, 0x01})), Errc::InvalidArgument);
+  EXPECT_EQ(error_code(upload("cm", rogue.crl({}, now(), now() + 3600, 1))), Errc::InvalidArgument);
+  EXPECT_EQ(error_code(upload("cm", maker_.crl({}, now() + 3600, now() + 7200, 1))), Errc::InvalidArgument);
+  EXPECT_EQ(error_code(upload("own", maker_.crl({}, now(), now() + 3600, 1))), Errc::FailedPrecondition);
+  EXPECT_EQ(error_code(upload("nope", maker_.crl({}, now(), now() + 3600, 1))), Errc::NotFound);
+  Principal auditor{"aud", tenant_id(), Role::Auditor};
+  EXPECT_EQ(error_code(upload("cm", maker_.crl({}, now(), now() + 3600, 1), &auditor)), Errc::PermissionDenied);
+
+  const Bytes v5 = maker_.crl({device}, now() - 100, now() + 3600, 5);
+  ASSERT_TRUE(upload("cm", v5));
+  auto again = upload("cm", v5);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->changed);  // the same CRL: nothing written
+  // An older cRLNumber (or the same number with other content) would un-revoke the device.
+  EXPECT_EQ(error_code(upload("cm", maker_.crl({}, now(), now() + 3600, 4))), Errc::FailedPrecondition);
+  EXPECT_EQ(error_code(upload("cm", maker_.crl({}, now(), now() + 3600, 5))), Errc::FailedPrecondition);
+  // PEM works too; a higher number replaces it.
+  const std::string pem = pki::pem_encode(maker_.crl({}, now(), now() + 3600, 6), "X509 CRL");
+  auto v6 = upload("cm", as_bytes(pem));
+  ASSERT_TRUE(v6) << v6.error().message;
+  EXPECT_EQ(v6->record.revoked_count, 0);
+
+  auto listed = admin().list_endpoint_crls(auditor, "default", "cm");
+  ASSERT_TRUE(listed) << listed.error().message;
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].record.crl_number.value_or(""), "06");
+  EXPECT_TRUE((*listed)[0].in_use);
+  std::size_t uploads = 0;
+  for (const auto& e : audit_events()) uploads += e.action == "enrollment_endpoint.crl_upload";
+  EXPECT_EQ(uploads, 2u);  // v5 and v6; the refused and the repeated ones wrote nothing
+}
+
+TEST(EndpointSpecOutsideCrl, ParsesAndNeedsOutsideAnchors) {
+  auto spec = EndpointSpec::from_json(R"({"auth":["otp"],"trusted_cas":[],"outside_crl":"required"})");
+  ASSERT_FALSE(spec);
+  EXPECT_NE(spec.error().message.find("outside_crl"), std::string::npos);
+  EXPECT_FALSE(EndpointSpec::from_json(R"({"outside_crl":"sometimes"})"));
+  auto optional = EndpointSpec::from_json(R"({"outside_crl":"optional"})");
+  ASSERT_TRUE(optional);
+  EXPECT_EQ(optional->outside_crl, EstOutsideCrl::Optional);
+  EXPECT_EQ(optional->to_json().find("outside_crl"), std::string::npos);  // the default is implied
 }
 
 }  // namespace

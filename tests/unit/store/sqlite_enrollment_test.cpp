@@ -555,7 +555,7 @@ TEST(SqliteEnrollmentMigration, AddsTheDefaultEndpointToAnExistingDefaultTenant)
             SQLITE_OK)
       << (error ? error : "");
   downgrade +=
-      "DROP TABLE configuration_changes; DROP TABLE configuration_version; "
+      "DROP TABLE endpoint_crls; DROP TABLE configuration_changes; DROP TABLE configuration_version; "
       "DROP TABLE renewal_grants; DROP TABLE enrollment_otps; DROP TABLE enrollment_requests; "
       "DROP TABLE enrollment_endpoints; DELETE FROM schema_migrations WHERE version >= 8; "
       "INSERT INTO tenants (name, created_at) VALUES ('other', 1), ('default', 1);";
