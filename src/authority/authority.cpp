@@ -365,18 +365,7 @@ Result<IssuedCertificate> Authority::issue_parsed(const Principal& who, Permissi
   // Issuance for a registered device: checked here to fail before signing, and again inside the
   // commit unit (link_certificate_to_device), where a concurrent suspension wins.
   const std::string& serial = *device_serial;
-  if (!is_valid_device_serial(serial)) return fail(Errc::NotFound, "device '" + serial.substr(0, 64) + "' not found");
-  FLEETPKI_TRY(auto device, deps_.store.find_device(tenant->tenant.id, serial));
-  if (!device) return fail(Errc::NotFound, "device '" + serial + "' not found");
-  if (device->state == store::kDeviceSuspended || device->state == store::kDeviceDecommissioned) {
-    return fail(Errc::FailedPrecondition, "device " + serial + " is " + device->state + ": no certificate is issued for it");
-  }
-  for (const auto& attr : csr.subject()) {
-    if (attr.short_name == "serialNumber" && attr.value != serial) {
-      return fail(Errc::InvalidArgument, "the CSR's subject serialNumber differs from the device serial " + serial);
-    }
-  }
-  const DeviceContext context{serial, device->type};
+  FLEETPKI_TRY(const DeviceContext context, check_issuance_device(*tenant, serial, csr));
   FLEETPKI_TRY(auto subject, decide_subject(profile->second->profile, csr, &context));
   for (int attempt = 0;; ++attempt) {
     FLEETPKI_TRY(Prepared prepared, sign(who, *tenant, *profile->second, subject_key, subject, call));
@@ -399,6 +388,22 @@ Result<IssuedCertificate> Authority::issue_parsed(const Principal& who, Permissi
     prepared.issued->certificate_pem = pki::pem_encode(prepared.issued->record.der, "CERTIFICATE");
     return std::move(*prepared.issued);
   }
+}
+
+Result<DeviceContext> Authority::check_issuance_device(const TenantRuntime& tenant, const std::string& serial,
+                                                     const pki::Csr& csr) {
+  if (!is_valid_device_serial(serial)) return fail(Errc::NotFound, "device '" + serial.substr(0, 64) + "' not found");
+  FLEETPKI_TRY(auto device, deps_.store.find_device(tenant.tenant.id, serial));
+  if (!device) return fail(Errc::NotFound, "device '" + serial + "' not found");
+  if (device->state == store::kDeviceSuspended || device->state == store::kDeviceDecommissioned) {
+    return fail(Errc::FailedPrecondition, "device " + serial + " is " + device->state + ": no certificate is issued for it");
+  }
+  for (const auto& attr : csr.subject()) {
+    if (attr.short_name == "serialNumber" && attr.value != serial) {
+      return fail(Errc::InvalidArgument, "the CSR's subject serialNumber differs from the device serial " + serial);
+    }
+  }
+  return DeviceContext{serial, device->type};
 }
 
 Result<IssuedCertificate> Authority::issue_for_key(const Principal& who, std::string_view tenant_name,
@@ -514,7 +519,7 @@ Result<IssuedCertificate> Authority::sign_and_record(const Principal& who, const
 std::vector<Result<IssuedCertificate>> Authority::issue_many(const Principal& who, std::string_view tenant_name,
                                                              std::string_view profile_name,
                                                              const std::vector<std::string>& csr_pems,
-                                                             const CallContext& call) {
+                                                             const CallContext& call, bool link_devices) {
   std::vector<Result<IssuedCertificate>> results;
   results.reserve(csr_pems.size());
   auto tenant = authorize(who, tenant_name, Permission::CertificateIssue);
@@ -547,10 +552,15 @@ std::vector<Result<IssuedCertificate>> Authority::issue_many(const Principal& wh
     std::vector<Prepared> members;
     for (std::size_t i : group) members.push_back(flights[i].prepared);
     std::shared_future<Status> done =
-        committer_.submit_async([members = std::move(members)](store::Transaction& tx) -> Status {
+        committer_.submit_async([members = std::move(members), who, call](store::Transaction& tx) -> Status {
           for (const Prepared& p : members) {
             FLEETPKI_TRY(p.issued->record.id, tx.insert_certificate(p.issued->record));
             FLEETPKI_RETURN_IF_ERROR(tx.append_audit(p.event));
+            if (p.issued->record.device_serial) {
+              // A device suspended since the check above wins: the group fails, and this
+              // certificate's own retry below reports it.
+              FLEETPKI_RETURN_IF_ERROR(link_certificate_to_device(tx, who, p.issued->record, call, p.event.at));
+            }
           }
           return ok();
         }).share();
@@ -562,9 +572,27 @@ std::vector<Result<IssuedCertificate>> Authority::issue_many(const Principal& wh
     auto prepared = [&]() -> Result<Prepared> {
       FLEETPKI_TRY(auto csr, pki::Csr::from_pem(deps_.crypto, csr_pems[i]));
       f.csr = std::move(csr);
-      FLEETPKI_TRY(auto subject, decide_subject(profile.profile, *f.csr));
+      std::optional<DeviceContext> context;
+      if (link_devices) {
+        const std::string* serial = nullptr;
+        for (const auto& attr : f.csr->subject()) {
+          if (attr.short_name == "serialNumber") serial = &attr.value;
+        }
+        if (serial == nullptr) {
+          return fail(Errc::InvalidArgument, "the CSR's subject has no serialNumber naming the device to link");
+        }
+        FLEETPKI_TRY(context, check_issuance_device(**tenant, *serial, *f.csr));
+      }
+      FLEETPKI_TRY(auto subject, decide_subject(profile.profile, *f.csr, context ? &*context : nullptr));
       f.subject = std::move(subject);
-      return sign(who, **tenant, profile, f.csr->public_key(), *f.subject, call);
+      FLEETPKI_TRY(Prepared signed_one, sign(who, **tenant, profile, f.csr->public_key(), *f.subject, call));
+      if (context) {
+        signed_one.issued->record.device_serial = context->serial;
+        nlohmann::json details = nlohmann::json::parse(signed_one.event.details_json);
+        details["device"] = context->serial;
+        signed_one.event.details_json = details.dump();
+      }
+      return signed_one;
     }();
     if (!prepared) {
       results.emplace_back(fail(prepared.error()));
@@ -580,16 +608,26 @@ std::vector<Result<IssuedCertificate>> Authority::issue_many(const Principal& wh
     InFlight& f = flights[i];
     if (!f.committed.valid()) continue;
     Status stored = f.committed.get();
+    const std::optional<std::string> device = f.prepared.issued->record.device_serial;
     if (!stored) {
       // The group was rolled back as a whole: commit this certificate alone to learn its own fate.
-      stored = commit_async(f.prepared).get();
+      std::function<Status(store::Transaction&)> link;
+      if (device) {
+        link = [issued = f.prepared.issued, at = f.prepared.event.at, who, call](store::Transaction& tx) {
+          return link_certificate_to_device(tx, who, issued->record, call, at);
+        };
+      }
+      stored = commit_async(f.prepared, std::move(link)).get();
     }
     if (stored) {
       counters_.issued.fetch_add(1, std::memory_order_relaxed);
       f.prepared.issued->certificate_pem = pki::pem_encode(f.prepared.issued->record.der, "CERTIFICATE");
       results[i] = std::move(*f.prepared.issued);
     } else if (stored.error().code == Errc::AlreadyExists) {
-      results[i] = sign_and_record(who, **tenant, profile, f.csr->public_key(), *f.subject, call);
+      // A serial collision (2^-126): sign again with a new serial, the single-request way.
+      results[i] = device ? issue_parsed(who, Permission::CertificateIssue, tenant_name, profile_name, *f.csr, device,
+                                         nullptr, call)
+                          : sign_and_record(who, **tenant, profile, f.csr->public_key(), *f.subject, call);
     } else {
       results[i] = fail(stored.error());
     }

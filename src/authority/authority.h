@@ -35,6 +35,8 @@
 
 namespace fleetpki::authority {
 
+struct DeviceContext;  // issuance_policy.h
+
 class TenantAdmin;
 class DeviceRegistry;
 class ProfileCatalog;
@@ -126,11 +128,13 @@ class Authority final {
   /// Factory batch: issues one certificate per CSR through one profile. Each CSR succeeds or fails
   /// on its own (the result at index i belongs to csr_pems[i]). Signing of later CSRs overlaps the
   /// group commit of earlier ones; every certificate returned has been committed with its audit
-  /// event.
+  /// event. With `link_devices`, each certificate is linked to the registered device that its
+  /// CSR's subject serialNumber names (IEEE 802.1AR), exactly as IssueRequest::device links it
+  /// (same checks, linked in the commit); a CSR without a serialNumber fails (InvalidArgument).
   std::vector<Result<IssuedCertificate>> issue_many(const Principal& who, std::string_view tenant,
                                                     std::string_view profile,
                                                     const std::vector<std::string>& csr_pems,
-                                                    const CallContext& call);
+                                                    const CallContext& call, bool link_devices = false);
 
   /// Issues a certificate for a key held in the vault (the server's own TLS certificate).
   Result<IssuedCertificate> issue_for_key(const Principal& who, std::string_view tenant,
@@ -260,6 +264,10 @@ class Authority final {
     std::shared_ptr<IssuedCertificate> issued;
     store::AuditEvent event;
   };
+  /// Before signing for a registered device: it exists in the tenant, is neither suspended nor
+  /// decommissioned, and the CSR names no other serialNumber. Checked again at link time.
+  Result<DeviceContext> check_issuance_device(const TenantRuntime& tenant, const std::string& serial,
+                                              const pki::Csr& csr);
   Result<Prepared> sign(const Principal& who, const TenantRuntime& tenant, const ProfileRuntime& profile,
                         const pki::PublicKeyInfo& key, const struct SubjectDecision& subject,
                         const CallContext& call);

@@ -94,6 +94,27 @@ t "issue with an unknown flag exits 2" test "$?" = 2
 rc=$?
 t "issue with an unknown profile exits 1 with a message" bash -c "[ $rc = 1 ] && [ -s '$FP_TMP/issue3.err' ]"
 
+# --link-devices: IDevIDs linked to registered devices by their CSR's subject serialNumber.
+IN3=$FP_TMP/in3
+OUT3=$FP_TMP/out3
+mkdir -p "$IN3"
+printf 'serial\nF-1\nF-2\n' >"$FP_TMP/devices.csv"
+t "devices import F-1, F-2 exits 0" bash -c "'$FP' devices import --data '$D' --file '$FP_TMP/devices.csv' >/dev/null"
+for s in F-1 F-2 F-9; do
+  fp_make_csr p256 "$IN3/$s.csr" "/CN=widget/serialNumber=$s" || no "openssl req $s"
+  rm -f "$IN3/$s.csr.key" "$IN3/$s.csr.err"
+done
+"$FP" issue --data "$D" --profile idevid --csr-dir "$IN3" --out "$OUT3" --link-devices \
+  >"$FP_TMP/issue4.out" 2>"$FP_TMP/issue4.err" </dev/null
+rc=$?
+t "issue --link-devices with one unregistered serial exits 1, naming its CSR" \
+  bash -c "[ $rc = 1 ] && grep -q 'F-9.csr' '$FP_TMP/issue4.err' && [ ! -e '$OUT3/F-9.crt' ]"
+t "the registered devices' IDevIDs are written, serialNumber from the registry" bash -c \
+  "openssl x509 -in '$OUT3/F-1.crt' -noout -subject | grep -q 'serialNumber *= *F-1' && openssl x509 -in '$OUT3/F-2.crt' -noout -subject | grep -q 'serialNumber *= *F-2'"
+t "the linked devices are now provisioned (devices list)" bash -c \
+  "'$FP' devices list --data '$D' | grep -q '^F-1 .*provisioned' && '$FP' devices list --data '$D' | grep -q '^F-2 .*provisioned'"
+F1_SERIAL=$(openssl x509 -in "$OUT3/F-1.crt" -noout -serial 2>/dev/null | sed 's/^serial=//' | tr 'A-F' 'a-f')
+
 # The store saw them: a server on the same data dir lists them, for the operator token too.
 fp_start_server "$D" 2>"$FP_TMP/start.err" || fp_abort "server starts on the batch data dir" "$(cat "$FP_TMP/start.err")"
 ok "server listens on the batch data dir: https $HTTPS"
@@ -116,6 +137,8 @@ listed = {l.split()[0].lower() for l in open(sys.argv[1]) if l.strip() and l.spl
 want = {s.strip() for s in open(sys.argv[2]) if s.strip()}
 assert listed == want, "extra: %r, missing: %r" % (sorted(listed - want), sorted(want - listed))
 EOF
+code=$(fp_request GET /api/v1/tenants/default/devices/F-1 "$FP_TMP/f1.json" -H "Authorization: Bearer $TOKEN")
+t "REST shows F-1's batch IDevID among its certificates" bash -c "[ $code = 200 ] && grep -qi '$F1_SERIAL' '$FP_TMP/f1.json'"
 code=$(fp_request GET /api/v1/tenants/default/certificates "$FP_TMP/op.json" -H "Authorization: Bearer $OPERATOR")
 t "the operator token works as a bearer token (GET list = 200)" test "$code" = 200
 TOKEN_SAVED=$TOKEN

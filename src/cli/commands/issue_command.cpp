@@ -1,5 +1,7 @@
-// `fleetpki issue --data DIR --tenant T --profile P --csr-dir IN --out OUT`: factory batch issuance.
-// Every *.csr / *.pem in IN becomes OUT/<stem>.crt; a bad CSR is reported and skipped.
+// `fleetpki issue --data DIR --tenant T --profile P --csr-dir IN --out OUT [--link-devices]`: factory
+// batch issuance. Every *.csr / *.pem in IN becomes OUT/<stem>.crt; a bad CSR is reported and
+// skipped. --link-devices links each certificate to the registered device named by its CSR's
+// subject serialNumber (the device must exist and be neither suspended nor decommissioned).
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +26,7 @@ constexpr std::size_t kMaxCsrFileBytes = 64 * 1024;
 struct BatchOptions {
   std::string dir, tenant = "default", profile, csr_dir, out;
   unsigned threads = 0;
+  bool link_devices = false;
 };
 
 std::vector<fs::path> list_csr_files(const fs::path& folder, std::error_code& ec) {
@@ -96,7 +99,7 @@ int run_batch(const BatchOptions& opt) {
         pems.push_back(std::move(*pem));
         index.push_back(i);
       }
-      auto results = authority.issue_many(who, opt.tenant, opt.profile, pems, {"batch"});
+      auto results = authority.issue_many(who, opt.tenant, opt.profile, pems, {"batch"}, opt.link_devices);
       for (std::size_t k = 0; k < results.size(); ++k) {
         const fs::path& file = files[index[k]];
         Status written = results[k].and_then([&](const authority::IssuedCertificate& cert) {
@@ -132,6 +135,8 @@ void add_issue_command(CLI::App& app, std::function<int()>& run) {
   cmd->add_option("--csr-dir", opt->csr_dir, "Folder of *.csr / *.pem CSRs")->required();
   cmd->add_option("--out", opt->out, "Folder for the certificates (<stem>.crt)")->required();
   cmd->add_option("--threads", opt->threads, "Signing threads (default: one per core)");
+  cmd->add_flag("--link-devices", opt->link_devices,
+                "Link each certificate to the registered device its CSR's subject serialNumber names (IEEE 802.1AR)");
   cmd->callback([&run, opt] { run = [opt] { return run_batch(*opt); }; });
 }
 

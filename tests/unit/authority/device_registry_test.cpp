@@ -212,6 +212,48 @@ TEST_F(DeviceRegistryTest, IssuanceLinksTheCertificateAndAdvancesTheDevice) {
   EXPECT_FALSE(plain->record.device_serial);
 }
 
+TEST_F(DeviceRegistryTest, FactoryBatchLinksEachCertificateToTheDeviceItsCsrNames) {
+  for (const char* serial : {"B-1", "B-2", "B-3", "B-4"}) register_device(serial);
+  ASSERT_TRUE(act("B-3", DeviceAction::Decommission));
+  auto csr = [](const std::string& serial) {
+    return make_csr_pem({.subject = {{"CN", "widget"}, {"serialNumber", serial}}});
+  };
+  // 20 CSRs, so that the certificates go to the committer in more than one group.
+  std::vector<std::string> pems;
+  for (int i = 0; i < 17; ++i) pems.push_back(csr(i % 2 == 0 ? "B-1" : "B-2"));
+  pems.push_back(csr("B-3"));                                           // decommissioned
+  pems.push_back(csr("NOT-REGISTERED"));                                // unknown
+  pems.push_back(make_csr_pem({.subject = {{"CN", "no serial"}}}));     // nothing to link
+  auto results = authority_->issue_many(platform_admin_, "default", "idevid", pems, {"batch"}, true);
+  ASSERT_EQ(results.size(), pems.size());
+  for (std::size_t i = 0; i < 17; ++i) {
+    ASSERT_TRUE(results[i]) << i << ": " << results[i].error().message;
+    EXPECT_EQ(results[i]->record.device_serial.value_or(""), i % 2 == 0 ? "B-1" : "B-2");
+  }
+  EXPECT_EQ(results[17].error().code, Errc::FailedPrecondition);
+  EXPECT_EQ(results[18].error().code, Errc::NotFound);
+  EXPECT_EQ(results[19].error().code, Errc::InvalidArgument);
+
+  auto b1 = devices().get(platform_admin_, "default", "B-1");
+  ASSERT_TRUE(b1);
+  EXPECT_EQ(b1->certificates.size(), 9u);
+  EXPECT_EQ(b1->device.state, "provisioned");  // as a single issuance of an IDevID does
+  EXPECT_EQ(devices().get(platform_admin_, "default", "B-2")->certificates.size(), 8u);
+  EXPECT_TRUE(devices().get(platform_admin_, "default", "B-4")->certificates.empty());
+  auto events = store_->list_audit(std::nullopt, 0, 1000);
+  ASSERT_TRUE(events);
+  std::size_t linked_issues = 0;
+  for (const auto& e : *events) {
+    linked_issues += e.action == "certificate.issue" && e.details_json.find("\"device\":\"B-") != std::string::npos;
+  }
+  EXPECT_EQ(linked_issues, 17u);
+
+  // Without the flag nothing is linked, whatever the CSR says.
+  auto plain = authority_->issue_many(platform_admin_, "default", "idevid", {csr("B-4")}, {"batch"});
+  ASSERT_TRUE(plain[0]);
+  EXPECT_FALSE(plain[0]->record.device_serial);
+}
+
 TEST_F(DeviceRegistryTest, IssuanceRefusesUnknownSuspendedDecommissionedDevicesAndOtherSerials) {
   const std::size_t before = stored_certificates();
   auto unknown = issue_for("GHOST");
