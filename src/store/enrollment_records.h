@@ -65,6 +65,16 @@ struct EndpointCrlRecord {
   std::int64_t created_at = 0;
 };
 
+/// What /metrics shows of a stored outside-anchor CRL (Store::list_endpoint_crl_summaries).
+struct EndpointCrlSummary {
+  std::string tenant;    // tenant name
+  std::string endpoint;  // endpoint label
+  std::string issuer_sha256;
+  std::int64_t this_update = 0;
+  std::optional<std::int64_t> next_update;
+  std::int64_t revoked_count = 0;
+};
+
 /// A one-time password for EST enrollment over HTTP Basic of a device without a birth
 /// certificate. Only the SHA-256 of the secret is stored.
 struct EnrollmentOtpRecord {

@@ -462,6 +462,11 @@ class Store {
     (void)tenant_id, (void)state, (void)after, (void)limit;
     return fail(Errc::Unimplemented, "enrollment is not supported by this store");
   }
+  /// Every stored outside-anchor CRL of every tenant, without its bytes (for /metrics: alerting
+  /// before a CRL that an endpoint requires passes its nextUpdate).
+  virtual Result<std::vector<EndpointCrlSummary>> list_endpoint_crl_summaries() {
+    return fail(Errc::Unimplemented, "enrollment is not supported by this store");
+  }
   /// The CRLs stored for the endpoint's outside anchors (the tenant's endpoint only), by issuer.
   virtual Result<std::vector<EndpointCrlRecord>> list_endpoint_crls(std::int64_t tenant_id, std::int64_t endpoint_id) {
     (void)tenant_id, (void)endpoint_id;

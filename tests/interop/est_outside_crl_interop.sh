@@ -141,5 +141,9 @@ t "upload CRL #6 to strict = 201" test "$(body "$W/crl6.json" "$W/crl6.der"; res
 t "with a current CRL, strict lets CM-3 enroll (200)" test "$(enroll CM-3 strict)" = 200
 t "... and still refuses CM-2 (403)" test "$(enroll CM-2 strict)" = 403
 
+curl -s --noproxy '*' --max-time 10 "http://$HTTP/metrics" >"$W/metrics" 2>/dev/null
+t "/metrics shows the cm CRL's nextUpdate and its 2 entries" bash -c \
+  "grep -Eq '^fleetpki_est_outside_crl_next_update_timestamp_seconds\{tenant=\"default\",endpoint=\"cm\",issuer=\"[0-9a-f]{16}\"\} [0-9]' '$W/metrics' &&
+   grep -Eq '^fleetpki_est_outside_crl_revoked\{tenant=\"default\",endpoint=\"cm\",issuer=\"[0-9a-f]{16}\"\} 2$' '$W/metrics'"
 t "no server error logged" bash -c "! grep -Ei '\\b(error|fatal)\\b' '$FP_TMP/server.1.err'"
 fp_finish

@@ -151,9 +151,30 @@ void write_ocsp(PrometheusText& text, const authority::OcspMetrics& m) {
   text.sample("fleetpki_ocsp_response_duration_seconds_count", {}, cumulative);
 }
 
+void write_outside_crls(PrometheusText& text, const Result<std::vector<store::EndpointCrlSummary>>& crls) {
+  // Alert on `fleetpki_est_outside_crl_next_update_timestamp_seconds - time() < 3600` for endpoints
+  // with outside_crl "required": past nextUpdate they refuse the issuer's devices (ADR 0017).
+  text.family("fleetpki_est_outside_crl_next_update_timestamp_seconds", "gauge",
+              "nextUpdate (Unix time) of the CRL uploaded for an EST endpoint's outside trust anchor.");
+  text.family("fleetpki_est_outside_crl_revoked", "gauge",
+              "Entries of the CRL uploaded for an EST endpoint's outside trust anchor.");
+  if (!crls) return;
+  for (const auto& c : *crls) {
+    const std::string issuer = c.issuer_sha256.substr(0, 16);  // a short, stable label
+    if (c.next_update) {
+      text.sample("fleetpki_est_outside_crl_next_update_timestamp_seconds",
+                  {{"tenant", c.tenant}, {"endpoint", c.endpoint}, {"issuer", issuer}},
+                  static_cast<double>(*c.next_update));
+    }
+    text.sample("fleetpki_est_outside_crl_revoked", {{"tenant", c.tenant}, {"endpoint", c.endpoint}, {"issuer", issuer}},
+                static_cast<std::uint64_t>(std::max<std::int64_t>(c.revoked_count, 0)));
+  }
+}
+
 std::string render(const MetricsSources& sources, const Result<std::vector<store::StatusCount>>& counts) {
   PrometheusText text;
   write_certificates(text, counts);
+  write_outside_crls(text, sources.store.list_endpoint_crl_summaries());
   write_authority(text, sources.authority.counters());
   if (sources.ocsp != nullptr) {
     write_ocsp(text, sources.ocsp->metrics());

@@ -7,6 +7,8 @@
 //   fleetpki_ocsp_cache_lookups_total{result}          hit, miss
 //   fleetpki_ocsp_response_duration_seconds            histogram of the responder's work
 //   fleetpki_store_up                                  0 when the certificate counts failed
+//   fleetpki_est_outside_crl_next_update_timestamp_seconds{tenant,endpoint,issuer}  uploaded CRLs (ADR 0017)
+//   fleetpki_est_outside_crl_revoked{tenant,endpoint,issuer}                        their entry counts
 // and a few OCSP housekeeping counters. Counters are since the process started.
 #pragma once
 

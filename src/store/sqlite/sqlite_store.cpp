@@ -557,6 +557,22 @@ class SqliteStore final : public Store {
     FLEETPKI_TRY(auto conn, readers_.acquire());
     return sqlite_enrollment::find_endpoint(*conn, label);
   }
+  Result<std::vector<EndpointCrlSummary>> list_endpoint_crl_summaries() override {
+    FLEETPKI_TRY(auto conn, readers_.acquire());
+    FLEETPKI_TRY(Statement s, Statement::prepare(*conn,
+                                                 "SELECT t.name, e.label, c.issuer_sha256, c.this_update, "
+                                                 "c.next_update, c.revoked_count FROM endpoint_crls c "
+                                                 "JOIN enrollment_endpoints e ON e.id = c.endpoint_id "
+                                                 "JOIN tenants t ON t.id = c.tenant_id "
+                                                 "ORDER BY t.name, e.label, c.issuer_sha256"));
+    std::vector<EndpointCrlSummary> out;
+    for (;;) {
+      FLEETPKI_TRY(bool row, s.step());
+      if (!row) break;
+      out.push_back(EndpointCrlSummary{s.text(0), s.text(1), s.text(2), s.int64(3), s.optional_int64(4), s.int64(5)});
+    }
+    return out;
+  }
   Result<std::vector<EndpointCrlRecord>> list_endpoint_crls(std::int64_t tenant_id, std::int64_t endpoint_id) override {
     FLEETPKI_TRY(auto conn, readers_.acquire());
     return sqlite_enrollment::list_endpoint_crls(*conn, tenant_id, endpoint_id, std::nullopt);

@@ -676,6 +676,40 @@ TEST_F(SqliteEnrollmentTest, ExpiredCredentialsOfATenantArePurgedOldestFirstUpTo
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
 }
 
+TEST_F(SqliteEnrollmentTest, EndpointCrlsAreOnePerAnchorAndSummarizedWithNames) {
+  auto ep = add_endpoint(tenant_, "meters");
+  ASSERT_TRUE(ep);
+  EndpointCrlRecord crl;
+  crl.tenant_id = tenant_;
+  crl.endpoint_id = *ep;
+  crl.issuer_sha256 = std::string(64, 'a');
+  crl.crl_der = Bytes{0x30, 0x00};
+  crl.crl_number = "05";
+  crl.this_update = 100;
+  crl.next_update = 200;
+  crl.revoked_count = 3;
+  crl.created_at = 100;
+  ASSERT_TRUE(store_->write([&](Transaction& tx) { return tx.put_endpoint_crl(crl); }));
+  crl.crl_number = "06";  // the same anchor again: replaces, never adds
+  crl.revoked_count = 4;
+  crl.next_update.reset();
+  ASSERT_TRUE(store_->write([&](Transaction& tx) { return tx.put_endpoint_crl(crl); }));
+  auto stored = store_->list_endpoint_crls(tenant_, *ep);
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->size(), 1u);
+  EXPECT_EQ((*stored)[0].crl_number.value_or(""), "06");
+  EXPECT_FALSE((*stored)[0].next_update);
+  auto other = store_->list_endpoint_crls(other_, *ep);  // another tenant sees none
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(other->empty());
+  auto summaries = store_->list_endpoint_crl_summaries();
+  ASSERT_TRUE(summaries);
+  ASSERT_EQ(summaries->size(), 1u);
+  EXPECT_EQ((*summaries)[0].endpoint, "meters");
+  EXPECT_FALSE((*summaries)[0].tenant.empty());
+  EXPECT_EQ((*summaries)[0].revoked_count, 4);
+}
+
 TEST_F(SqliteEnrollmentTest, HotLookupsAreIndexSeeks) {
   using namespace sqlite_enrollment;
   auto by_label = query_plan(path_, std::string("SELECT ") + kEndpointColumns +
