@@ -13,9 +13,9 @@
 #include "authority/default_profiles.h"
 #include "authority/device_registry.h"
 #include "authority/est_enrollment.h"
+#include "authority/outside_crl.h"
 #include "common/check.h"
 #include "pki/csr.h"
-#include "authority/outside_crl.h"
 #include "pki/pem.h"
 
 namespace fleetpki::authority {

@@ -179,13 +179,13 @@ Status IdevidVerifier::check_outside_revocation(X509* leaf, X509* issuer, TimePo
       }
     }
   }
-  const std::string issuer_name =
-      issuer != nullptr ? rfc2253_name(::X509_get_subject_name(issuer)) : std::string("its issuer");
   if (match != nullptr && outside_crl_revokes(match->crl, leaf)) {
     return fail(Errc::PermissionDenied, "the birth certificate is revoked (CRL of " + match->crl.issuer_subject + ")");
   }
   if (!state_->outside_crl_required) return ok();
   if (match == nullptr) {
+    const std::string issuer_name =
+        issuer != nullptr ? rfc2253_name(::X509_get_subject_name(issuer)) : std::string("unknown");
     return fail(Errc::PermissionDenied, "no CRL of the birth certificate's issuer (" + issuer_name +
                                             ") is uploaded, and this endpoint requires one");
   }
